@@ -1,0 +1,50 @@
+"""tinytorch: a reverse-mode autograd engine over NumPy (CuPy on a GPU) with PyTorch's API.
+
+    import tinytorch as torch
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x ** 2
+    y.backward()
+    x.grad        # tensor(4.)
+
+Read it in this order: tensor.py (what a Tensor holds), autograd/function.py (what an
+op records), autograd/engine.py (how backward walks the graph), then ops/.
+"""
+
+from . import autograd, backend, dtypes, random
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import is_cuda_available
+from .creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .dtypes import (
+    bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16,
+    int32, int64, long, set_default_dtype, short, uint8,
+)
+from .ops.arithmetic import add, div, mul, neg, pow, sub
+from .ops.indexing import gather, index_select
+from .ops.linalg import matmul
+from .ops.reduction import (
+    all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var,
+)
+from .ops.selection import (
+    eq, ge, gt, le, logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
+    minimum, ne, one_hot, tril, triu, where,
+)
+from .ops.shape import (
+    cat, chunk, concat, concatenate, expand, flatten, narrow, permute, reshape, split, squeeze,
+    stack, swapaxes, transpose, unsqueeze,
+)
+from .ops.softmax import log_softmax, softmax
+from .ops.unary import abs, clamp, clip, cos, exp, gelu, log, relu, rsqrt, sigmoid, sin, sqrt, tanh
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .tensor import Tensor
+
+divide, multiply, subtract = div, mul, sub
+
+
+class cuda:  # noqa: N801 (torch.cuda.is_available())
+    is_available = staticmethod(is_cuda_available)
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,175 @@
+"""Function: one differentiable op, and the node it leaves in the graph.
+
+Every op is a subclass with two methods that work on raw arrays::
+
+    class Exp(Function):
+        saves_output = True                 # backward reads y: guard it against in-place edits
+
+        def forward(self, x):
+            y = xp.exp(x)
+            self.save(y)                    # the only thing backward keeps
+            return y
+
+        def backward(self, g):
+            # y = exp(x)  =>  dy/dx = exp(x) = y  =>  dL/dx = g * y
+            (y,) = self.saved
+            return g * y
+
+``Exp.apply(t)`` runs ``forward`` on ``t``'s array, wraps the result in a Tensor
+and, if any input requires grad (and grad mode is on), keeps the Function
+instance as the result's ``grad_fn``: a node of the graph. Its ``parents`` are,
+for each positional input, the node that produced it (a Function), the input
+itself when it is a leaf Tensor that requires grad, or None.
+
+``backward(g)`` receives dL/d(output) with the output's shape and returns
+dL/d(input) for each positional input (a bare array when there is one input, a
+tuple otherwise; None for an input that needs no gradient). Gradients may come
+back in the *broadcast* shape when the op sets ``broadcasts = True``: the engine
+sums them back to each input's shape in one place (``engine.sum_to``).
+
+What backward keeps is declared: arrays go through ``save(...)`` into
+``self.saved`` and nothing else large is stored on the node. ``saves_inputs``
+(positions) and ``saves_output`` name the tensors whose *values* backward
+reads, so an in-place edit of one of them before backward is caught by a
+version check instead of giving a silently wrong gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import _state
+
+# tensor.py imports this module, so it hands its Tensor class in here at import time
+# (a lookup per op call is too slow on the hot path; see benchmarks/bench_ops.py).
+_tensor_type: list = [None]
+
+
+class Function:
+    __slots__ = ("parents", "saved", "out_shape", "out_dtype", "_versions", "_hooks",
+                 "_retain", "__dict__", "__weakref__")
+
+    #: True when backward may return gradients in the broadcast (output) shape.
+    broadcasts = False
+    #: True when the inputs may have different float dtypes (the engine casts back).
+    promotes = False
+    #: Positions of the inputs whose values backward reads (for the version check).
+    saves_inputs: tuple = ()
+    #: True when backward reads the output's values (for the version check).
+    saves_output = False
+    #: True when the output is a view of input 0 (they then share one version counter).
+    is_view = False
+
+    # Read by the engine to tell nodes from leaf Tensors without isinstance.
+    is_leaf_node = False
+
+    def __init__(self):
+        self.parents = None
+        self.saved = ()
+        self._hooks = None
+        self._retain = None
+
+    # -- the two methods every op writes ------------------------------------------------
+    def forward(self, *arrays, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- helpers for op authors ------------------------------------------------------------
+    def save(self, *arrays) -> None:
+        """Keep exactly these arrays for backward (released after backward)."""
+        self.saved = arrays
+
+    def needs_grad(self, i: int) -> bool:
+        """Does input ``i`` want a gradient? (skip computing the ones nobody needs)"""
+        return self.parents[i] is not None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    @property
+    def next_functions(self):
+        """The parent nodes, like PyTorch's ``grad_fn.next_functions`` (for viz)."""
+        return self.parents or ()
+
+    def release(self) -> None:
+        """Drop what backward kept and the links to the parents (graph freed)."""
+        self.saved = None
+        self.parents = None
+
+    # -- building the graph ------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors (or plain Python numbers) and record it if needed."""
+        Tensor = _tensor_type[0]
+        node = cls()
+        arrays = []
+        requires = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.array)
+                if t._requires_grad:
+                    requires = True
+            else:
+                arrays.append(t)
+        out = node.forward(*arrays, **options)
+        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)  # NumPy turns 0-d results into scalars; keep arrays
+        result = Tensor(out)
+        if cls.is_view:
+            result._version = version_cell(inputs[0])
+        if requires and _state.enabled and out.dtype.kind == "f":  # ints/bools carry no grad
+            parents = []
+            for t in inputs:
+                if isinstance(t, Tensor) and t._requires_grad:
+                    parents.append(t.grad_fn if t.grad_fn is not None else t)
+                else:
+                    parents.append(None)
+            node.parents = tuple(parents)
+            node.out_shape = out.shape
+            node.out_dtype = out.dtype
+            if cls.saves_inputs or cls.saves_output:
+                node._versions = _snapshot(cls, inputs, result)
+            else:
+                node._versions = None
+            result._requires_grad = True
+            result.grad_fn = node
+        return result
+
+
+def is_tensor(x) -> bool:
+    """isinstance(x, Tensor), for modules that tensor.py itself imports."""
+    return isinstance(x, _tensor_type[0])
+
+
+def wrap(array):
+    """A Tensor around ``array`` that records no graph (integer results, masks)."""
+    if array.__class__ is not np.ndarray and isinstance(array, np.generic):
+        array = np.asarray(array)
+    return _tensor_type[0](array)
+
+
+def version_cell(t) -> list:
+    """The tensor's version counter: a one-element list, shared by a tensor and its views.
+
+    In-place ops add 1 to it; a node that saved the tensor remembers the value it had,
+    and the engine compares before using the saved values.
+    """
+    cell = t._version
+    if cell is None:
+        cell = t._version = [0]
+    return cell
+
+
+def _snapshot(cls, inputs, result):
+    """(version cell, version now) for every tensor whose values backward reads."""
+    Tensor = _tensor_type[0]
+    saved = [inputs[i] for i in cls.saves_inputs if isinstance(inputs[i], Tensor)]
+    if cls.saves_output:
+        saved.append(result)
+    return tuple((cell, cell[0]) for cell in map(version_cell, saved))

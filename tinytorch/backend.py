@@ -1,0 +1,122 @@
+"""NumPy or CuPy: the only place in the project that knows CuPy exists.
+
+Every op asks ``xp = array_module(x)`` and then writes ``xp.exp(x)``, so the
+same code runs on the CPU (NumPy) and on a GPU (CuPy). Importing tinytorch
+never imports CuPy: it is looked up the first time CUDA is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_cupy = None  # the cupy module once imported, False if it is not installed
+
+
+def _load_cupy():
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy  # noqa: PLC0415  (lazy on purpose)
+
+            _cupy = cupy
+        except ImportError:
+            _cupy = False
+    return _cupy
+
+
+def is_cuda_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU."""
+    cp = _load_cupy()
+    if not cp:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # a CUDA driver error means "no usable GPU"
+        return False
+
+
+def cupy_module():
+    """The cupy module, or a RuntimeError that says how to get it."""
+    cp = _load_cupy()
+    if not cp:
+        raise RuntimeError(
+            "device 'cuda' needs CuPy, which is not installed. Install the GPU extra: "
+            "pip install -e '.[gpu]' (cupy-cuda12x), or use device='cpu'."
+        )
+    if not is_cuda_available():
+        raise RuntimeError("device 'cuda': CuPy is installed but sees no GPU. Use device='cpu'.")
+    return cp
+
+
+def array_module(arr):
+    """``numpy`` for NumPy arrays (and Python scalars), ``cupy`` for CuPy arrays."""
+    if isinstance(arr, np.ndarray) or _cupy is None or _cupy is False:
+        return np
+    return _cupy.get_array_module(arr)
+
+
+def normalize_device(device) -> str:
+    """'cpu' or 'cuda' from 'cpu', 'cuda', 'cuda:0' or a Device."""
+    if device is None:
+        return "cpu"
+    name = str(device)
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        return "cuda"
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def module_for(device) -> object:
+    """The array module that holds arrays on ``device``."""
+    return np if normalize_device(device) == "cpu" else cupy_module()
+
+
+def device_of(arr) -> str:
+    return "cpu" if isinstance(arr, np.ndarray) else "cuda"
+
+
+def to_device(arr, device):
+    """Copy ``arr`` to ``device`` ('cpu' or 'cuda'); no copy when it is already there."""
+    if normalize_device(device) == "cpu":
+        return as_numpy(arr)
+    cp = cupy_module()
+    return cp.asarray(arr)
+
+
+def as_numpy(arr):
+    """A NumPy array from a NumPy or CuPy array (a device-to-host copy for CuPy)."""
+    if isinstance(arr, np.ndarray):
+        return arr
+    if _cupy and isinstance(arr, _cupy.ndarray):
+        return _cupy.asnumpy(arr)
+    return np.asarray(arr)
+
+
+def scatter_add(xp, target, index, values) -> None:
+    """``target[index] += values`` where repeated indices accumulate (unbuffered)."""
+    if xp is np:
+        np.add.at(target, index, values)
+    else:
+        import cupyx  # noqa: PLC0415
+
+        cupyx.scatter_add(target, index, values)
+
+
+def erf(x):
+    """The error function, elementwise, to double precision (for exact GELU).
+
+    NumPy has no ``erf``: SciPy's is used when installed (CuPy's on a GPU), else
+    ``math.erf`` element by element, which is exact but slow on large arrays.
+    """
+    if not isinstance(x, np.ndarray):
+        from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415
+
+        return cupy_erf(x)
+    try:
+        from scipy.special import erf as scipy_erf  # noqa: PLC0415
+    except ImportError:
+        return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
+    return scipy_erf(x).astype(x.dtype, copy=False)

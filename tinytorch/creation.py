@@ -1,0 +1,168 @@
+"""Making tensors: tensor, from_numpy, zeros, ones, full, empty, eye, arange, linspace,
+their ``*_like`` forms, and the random ones (rand, randn, randint, randperm).
+
+Python floats become the default float dtype (float32), Python ints int64 and
+bools bool, as in PyTorch. NumPy arrays keep their dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend, dtypes
+from . import random as _random
+from .tensor import Tensor
+
+
+def _array_from_data(data, dtype):
+    if isinstance(data, Tensor):
+        arr = data.array.copy()
+    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        arr = data.copy()
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == object:
+            raise TypeError(
+                f"tensor: could not make a tensor from {type(data).__name__}; give a number, "
+                f"a (nested) list of numbers of equal lengths, or an array")
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype())
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+    if dtype is not None:
+        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
+    return arr
+
+
+def _finish(arr, device, requires_grad):
+    if device is not None and backend.normalize_device(device) != "cpu":
+        arr = backend.to_device(arr, device)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
+    return _finish(_array_from_data(data, dtype), device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor``, but shares memory with a NumPy array of the right dtype."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and device in (None, "cpu"):
+        return Tensor(data)
+    return tensor(data, dtype, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (changes to one show in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(n) for n in size)
+
+
+def _xp(device):
+    return backend.module_for(device)
+
+
+def _float_dtype(dtype):
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(_xp(device).zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(_xp(device).ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(_xp(device).empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:  # PyTorch infers the dtype from the fill value
+        dtype = (dtypes.bool if isinstance(fill_value, bool) else
+                 dtypes.int64 if isinstance(fill_value, int) else dtypes.get_default_dtype())
+    return Tensor(_xp(device).full(_size((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
+                  requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """[start, end) in steps; int64 when all arguments are ints, else the default float."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
+    return Tensor(_xp(device).arange(start, end, step).astype(dtypes.as_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return Tensor(_xp(device).linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def _like(fn, t, dtype, device, requires_grad, *args):
+    return fn(*args, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(zeros, t, dtype, device, requires_grad, t.shape)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(ones, t, dtype, device, requires_grad, t.shape)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(empty, t, dtype, device, requires_grad, t.shape)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    arr = _random.uniform_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu", generator)
+    return Tensor(arr, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal samples."""
+    arr = _random.normal_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu", generator)
+    return Tensor(arr, requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None, device=None, generator=None) -> Tensor:
+    """Integers in [low, high): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+    if size is None:
+        low, high, size = 0, low, high
+    arr = _random.integers_array(low, high, _size((size,)), device or "cpu", generator)
+    return Tensor(arr if dtype is None else arr.astype(dtypes.as_dtype(dtype)))
+
+
+def randperm(n, *, dtype=None, device=None, generator=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    arr = _random.permutation_array(n, device or "cpu", generator)
+    return Tensor(arr if dtype is None else arr.astype(dtypes.as_dtype(dtype)))
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(rand, t, dtype, device, requires_grad, t.shape)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(randn, t, dtype, device, requires_grad, t.shape)

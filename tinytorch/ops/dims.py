@@ -1,0 +1,34 @@
+"""Checking and normalising ``dim`` arguments, with errors that name the op."""
+
+from __future__ import annotations
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """A dim in ``[-ndim, ndim)`` as a non-negative axis (a 0-d tensor accepts 0 and -1)."""
+    n = max(ndim, 1)
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s) "
+            f"(expected a dim in [{-n}, {n - 1}])")
+    return dim % n if ndim else 0
+
+
+def normalize_dims(dim, ndim: int, op: str):
+    """None (all axes) or a sorted tuple of axes from an int or a sequence of ints."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: dim {tuple(dim)} names a dimension twice")
+        return axes if ndim else None
+    return (normalize_dim(dim, ndim, op),) if ndim else None
+
+
+def keepdim_shape(shape, axes):
+    """The reduced shape with size-1 axes kept (for broadcasting a gradient back)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

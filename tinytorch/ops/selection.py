@@ -1,0 +1,190 @@
+"""Choosing between values: where, masked_fill, maximum, minimum, tril, triu,
+plus the ops that produce masks (comparisons, logical ops, one_hot).
+
+A selection routes each output element from exactly one input, so backward routes
+the gradient the same way and gives 0 to the input that was not chosen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function, is_tensor
+from ..backend import array_module
+from .arithmetic import promote
+
+
+def _bool_mask(mask, op):
+    m = mask.array if is_tensor(mask) else mask
+    if not hasattr(m, "dtype") or m.dtype != np.bool_:
+        raise TypeError(
+            f"{op}: the mask must be a bool tensor, got "
+            f"{getattr(m, 'dtype', type(m).__name__)}; build it with a comparison (x > 0) "
+            f"or .bool()")
+    return m
+
+
+class Where(Function):
+    """y = a where cond else b (cond, a and b broadcast together)."""
+
+    broadcasts = True
+    promotes = True
+
+    def forward(self, cond, a, b):
+        cond = _bool_mask(cond, "where")
+        self.save(cond)
+        return promote(array_module(cond).where(cond, a, b), a, b)
+
+    def backward(self, g):
+        # dy/da = 1 where cond, 0 elsewhere; dy/db the opposite
+        (cond,) = self.saved
+        return (None,
+                g * cond if self.needs_grad(1) else None,
+                g * ~cond if self.needs_grad(2) else None)
+
+
+class MaskedFill(Function):
+    """y = value where mask else x (mask broadcasts to x's shape)."""
+
+    def forward(self, x, mask, value):
+        mask = _bool_mask(mask, "masked_fill")
+        try:
+            full = array_module(x).broadcast_to(mask, x.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's "
+                f"shape {x.shape}") from None
+        if is_tensor(value):
+            value = value.item()
+        self.save(full)
+        return array_module(x).where(full, x.dtype.type(value), x)
+
+    def backward(self, g):
+        # the filled positions no longer depend on x: their gradient is 0
+        (mask,) = self.saved
+        return g * ~mask
+
+
+class Maximum(Function):
+    """Elementwise max(a, b); at ties each side gets half the gradient, as PyTorch."""
+
+    broadcasts = True
+    promotes = True
+    saves_inputs = (0, 1)
+    take_larger = True
+
+    def forward(self, a, b):
+        self.save(a, b)
+        xp = array_module(a)
+        return promote((xp.maximum if self.take_larger else xp.minimum)(a, b), a, b)
+
+    def backward(self, g):
+        # dy/da = 1 where a is chosen, dy/db = 1 where b is; 1/2 each at a tie
+        a, b = self.saved
+        tie = (a == b) * 0.5
+        wins_a = (a > b) if self.take_larger else (a < b)
+        wins_b = (b > a) if self.take_larger else (b < a)
+        return (g * (wins_a + tie) if self.needs_grad(0) else None,
+                g * (wins_b + tie) if self.needs_grad(1) else None)
+
+
+class Minimum(Maximum):
+    take_larger = False
+
+
+class Triangle(Function):
+    """tril / triu: keep the lower / upper triangle of the last two dims, zero the rest."""
+
+    def forward(self, x, diagonal=0, upper=False):
+        if x.ndim < 2:
+            raise RuntimeError(f"{'triu' if upper else 'tril'}: needs at least 2 dims, got {x.shape}")
+        xp = array_module(x)
+        self.diagonal, self.upper = diagonal, upper
+        return (xp.triu if upper else xp.tril)(x, diagonal)
+
+    def backward(self, g):
+        # y = x * M for a fixed 0/1 mask M  =>  dL/dx = g * M
+        xp = array_module(g)
+        return (xp.triu if self.upper else xp.tril)(g, self.diagonal)
+
+
+class _NoGrad(Function):
+    """Ops whose output is bool/int: recorded nowhere (Function.apply skips non-floats)."""
+
+
+class Compare(_NoGrad):
+    def forward(self, a, b, op):
+        return getattr(array_module(a if hasattr(a, "shape") else b), op)(a, b)
+
+
+class LogicalNot(_NoGrad):
+    def forward(self, x):
+        return array_module(x).logical_not(x) if x.dtype == np.bool_ else ~x
+
+
+class OneHot(_NoGrad):
+    def forward(self, x, num_classes=-1):
+        if x.dtype.kind not in "iu":
+            raise TypeError(f"one_hot: expects an integer (int64) tensor of class indices, got {x.dtype}")
+        xp = array_module(x)
+        n = int(x.max()) + 1 if num_classes == -1 and x.size else max(num_classes, 0)
+        if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
+            raise RuntimeError(
+                f"one_hot: class values must be in [0, {n}), got min {int(x.min())}, max "
+                f"{int(x.max())}; raise num_classes")
+        return (x[..., None] == xp.arange(n)).astype(np.int64)
+
+
+def where(cond, a, b):
+    return Where.apply(cond, a, b)
+
+
+def masked_fill(x, mask, value):
+    return MaskedFill.apply(x, mask, value=value)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)
+
+
+def tril(x, diagonal=0):
+    return Triangle.apply(x, diagonal=diagonal, upper=False)
+
+
+def triu(x, diagonal=0):
+    return Triangle.apply(x, diagonal=diagonal, upper=True)
+
+
+def one_hot(x, num_classes=-1):
+    return OneHot.apply(x, num_classes=num_classes)
+
+
+def _compare(ufunc: str, name: str):
+    def compare(a, b):
+        return Compare.apply(a, b, op=ufunc)
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"Elementwise {name}(a, b), broadcasting; a bool (or int) tensor, no grad."
+    return compare
+
+
+eq = _compare("equal", "eq")
+ne = _compare("not_equal", "ne")
+lt = _compare("less", "lt")
+le = _compare("less_equal", "le")
+gt = _compare("greater", "gt")
+ge = _compare("greater_equal", "ge")
+logical_and = _compare("logical_and", "logical_and")
+logical_or = _compare("logical_or", "logical_or")
+logical_xor = _compare("logical_xor", "logical_xor")
+bitwise_and = _compare("bitwise_and", "bitwise_and")
+bitwise_or = _compare("bitwise_or", "bitwise_or")
+bitwise_xor = _compare("bitwise_xor", "bitwise_xor")
+
+
+def logical_not(x):
+    return LogicalNot.apply(x)

@@ -1,0 +1,271 @@
+"""Elementwise functions of one tensor: exp log sqrt rsqrt abs sin cos tanh sigmoid relu gelu clamp.
+
+Each backward multiplies the upstream gradient by the derivative, elementwise:
+``dL/dx = g * f'(x)``, with ``f'`` written (where cheaper) through the output y.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import array_module, erf
+
+
+def as_float(x):
+    """Integer/bool input to a float function computes in float32, as in PyTorch."""
+    return x if x.dtype.kind == "f" else x.astype(np.float32)
+
+
+class Exp(Function):
+    saves_output = True
+
+    def forward(self, x):
+        y = array_module(x).exp(as_float(x))
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # d exp(x)/dx = exp(x) = y
+        (y,) = self.saved
+        return g * y
+
+
+class Log(Function):
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        x = as_float(x)
+        self.save(x)
+        return array_module(x).log(x)
+
+    def backward(self, g):
+        # d ln(x)/dx = 1/x
+        (x,) = self.saved
+        return g / x
+
+
+class Sqrt(Function):
+    saves_output = True
+
+    def forward(self, x):
+        y = array_module(x).sqrt(as_float(x))
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # d sqrt(x)/dx = 1 / (2 sqrt(x)) = 1 / (2y)
+        (y,) = self.saved
+        return g / (2 * y)
+
+
+class Rsqrt(Function):
+    saves_output = True
+
+    def forward(self, x):
+        y = 1 / array_module(x).sqrt(as_float(x))
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # y = x^(-1/2)  =>  dy/dx = -1/2 x^(-3/2) = -y^3 / 2
+        (y,) = self.saved
+        return g * (-0.5 * y * y * y)
+
+
+class Abs(Function):
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        self.save(x)
+        return array_module(x).abs(x)
+
+    def backward(self, g):
+        # d|x|/dx = sign(x) (0 at x = 0, as PyTorch)
+        (x,) = self.saved
+        return g * array_module(x).sign(x)
+
+
+class Sin(Function):
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        x = as_float(x)
+        self.save(x)
+        return array_module(x).sin(x)
+
+    def backward(self, g):
+        # d sin(x)/dx = cos(x)
+        (x,) = self.saved
+        return g * array_module(x).cos(x)
+
+
+class Cos(Function):
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        x = as_float(x)
+        self.save(x)
+        return array_module(x).cos(x)
+
+    def backward(self, g):
+        # d cos(x)/dx = -sin(x)
+        (x,) = self.saved
+        return -g * array_module(x).sin(x)
+
+
+class Tanh(Function):
+    saves_output = True
+
+    def forward(self, x):
+        y = array_module(x).tanh(as_float(x))
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # d tanh(x)/dx = 1 - tanh(x)^2 = 1 - y^2
+        (y,) = self.saved
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    saves_output = True
+
+    def forward(self, x):
+        x = as_float(x)
+        xp = array_module(x)
+        # Stable at +-1000: exp only ever sees -|x| <= 0, so it cannot overflow.
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # d sigma(x)/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
+        (y,) = self.saved
+        return g * y * (1 - y)
+
+
+class Relu(Function):
+    saves_output = True
+
+    def forward(self, x):
+        y = array_module(x).maximum(x, 0)
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        # d relu(x)/dx = 1 where x > 0 (equivalently y > 0), else 0 (0 at the kink, as PyTorch)
+        (y,) = self.saved
+        return g * (y > 0)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class Gelu(Function):
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF; 'tanh' uses the paper's approximation."""
+
+    saves_inputs = (0,)
+
+    def forward(self, x, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        x = as_float(x)
+        xp = array_module(x)
+        self.approximate = approximate
+        self.save(x)
+        if approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + t)
+        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2.0))))
+
+    def backward(self, g):
+        (x,) = self.saved
+        xp = array_module(x)
+        if self.approximate == "tanh":
+            # y = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3)
+            # dy/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi)(1 + 3 * 0.044715 x^2)
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        # y = x Phi(x)  =>  dy/dx = Phi(x) + x phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi)
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return g * (cdf + x * pdf)
+
+
+class Clamp(Function):
+    saves_inputs = (0,)
+
+    def forward(self, x, min=None, max=None):  # noqa: A002 (PyTorch's names)
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        self.save(x)
+        self.bounds = (min, max)
+        return array_module(x).clip(x, min, max)
+
+    def backward(self, g):
+        # dy/dx = 1 inside [min, max] (bounds included, as PyTorch), 0 where x was clipped
+        (x,) = self.saved
+        lo, hi = self.bounds
+        inside = True
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = inside & (x <= hi)
+        return g * inside
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+def abs(x):  # noqa: A001 (PyTorch's name)
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def gelu(x, approximate: str = "none"):
+    return Gelu.apply(x, approximate=approximate)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    return Clamp.apply(x, min=min, max=max)
+
+
+clip = clamp
