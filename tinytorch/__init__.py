@@ -38,6 +38,7 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.unary import abs, clamp, clip, cos, exp, gelu, log, relu, rsqrt, sigmoid, sin, sqrt, tanh
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 
 divide, multiply, subtract = div, mul, sub
@@ -48,3 +49,5 @@ class cuda:  # noqa: N801 (torch.cuda.is_available())
 
 
 __version__ = "0.1.0"
+
+from . import nn  # noqa: E402  (nn builds on everything above)

@@ -7,6 +7,7 @@ as size 1 (``keepdim_shape``), then broadcast it to the input's shape.
 
 from __future__ import annotations
 
+import builtins  # this module defines sum/max/min/any/all: the builtins are builtins.max etc.
 from collections import namedtuple
 
 import numpy as np
@@ -51,7 +52,7 @@ class Mean(Function):
         self.keepdim = keepdim
         self.in_shape = x.shape
         out = x.mean(axis=self.axes, keepdims=keepdim)
-        self.count = x.size // max(out.size, 1) if x.size else 0
+        self.count = x.size // builtins.max(out.size, 1) if x.size else 0
         return out
 
     def backward(self, g):
@@ -70,8 +71,8 @@ class Var(Function):
         self.axes, self.keepdim, self.in_shape = axes, keepdim, x.shape
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
-        n = x.size // max(mean.size, 1)
-        self.denom = max(n - correction, 0)
+        n = x.size // builtins.max(mean.size, 1)
+        self.denom = builtins.max(n - correction, 0)
         self.save(centered)
         return (centered * centered).sum(axis=axes, keepdims=keepdim) / self.denom
 

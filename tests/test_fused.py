@@ -1,0 +1,220 @@
+"""Each fused op against its twin composed from primitives (and gradcheck for both).
+
+The fused forms (one node, a hand-derived backward) are what the models use; the
+composed forms are the textbook formulas, built from ops whose gradients are proven
+one by one in test_ops_gradcheck.py. Equal values and equal gradients over random
+shapes, masks, ignore_index and label_smoothing show the derivations are right.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinytorch as tt
+from tinytorch.autograd import gradcheck
+from tinytorch.nn import functional as F
+
+
+def _t(rng, shape, requires_grad=True):
+    return tt.tensor(rng.standard_normal(shape), dtype=tt.float64, requires_grad=requires_grad)
+
+
+def _grads_match(fused, composed, inputs, rng):
+    """Same values, and the same gradients for the same random upstream gradient."""
+    out_f = fused(*inputs)
+    grads_f = _backward(out_f, inputs, rng, seed=1)
+    out_c = composed(*inputs)
+    grads_c = _backward(out_c, inputs, rng, seed=1)
+    np.testing.assert_allclose(out_f.detach().numpy(), out_c.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for gf, gc in zip(grads_f, grads_c):
+        np.testing.assert_allclose(gf, gc, rtol=1e-9, atol=1e-12)
+
+
+def _backward(out, inputs, rng, seed):
+    for t in inputs:
+        if isinstance(t, tt.Tensor):
+            t.grad = None
+    g = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(tt.tensor(g, dtype=out.dtype))
+    return [t.grad.numpy().copy() for t in inputs if isinstance(t, tt.Tensor) and t.requires_grad]
+
+
+# -- cross-entropy ---------------------------------------------------------------------------
+
+def cross_entropy_composed(x, target, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """-sum_c q_c log softmax(x)_c with q = (1-eps) onehot + eps/C, from primitives."""
+    classes = x.shape[1]
+    if x.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
+        x = x.permute(0, *range(2, x.ndim), 1)
+    logp = x.reshape(-1, classes).log_softmax(dim=-1)
+    t = target.reshape(-1)
+    valid = t != ignore_index
+    safe = tt.where(valid, t, tt.zeros_like(t))
+    nll = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
+    per_row = (1 - label_smoothing) * nll + label_smoothing * (-logp.mean(dim=-1))
+    per_row = tt.where(valid, per_row, tt.zeros_like(per_row))
+    if reduction == "none":
+        return per_row.reshape(target.shape)
+    if reduction == "sum":
+        return per_row.sum()
+    return per_row.sum() / valid.sum().item()
+
+
+@st.composite
+def ce_case(draw):
+    n = draw(st.integers(1, 4))
+    c = draw(st.integers(2, 5))
+    extra = draw(st.lists(st.integers(1, 3), max_size=2))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, c, size=(n, *extra))
+    ignore_index = draw(st.sampled_from([-100, 0, c - 1]))
+    mask = rng.random(target.shape) < 0.3
+    target = np.where(mask, ignore_index, target)
+    if (target == ignore_index).all():  # keep at least one row that counts
+        target.flat[0] = (ignore_index + 1) % c
+    smoothing = draw(st.sampled_from([0.0, 0.1, 0.37]))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return rng, (n, c, *extra), target, ignore_index, smoothing, reduction
+
+
+@given(ce_case())
+def test_cross_entropy_fused_matches_composed(case):
+    rng, shape, target, ignore_index, smoothing, reduction = case
+    x = _t(rng, shape)
+    t = tt.tensor(target)
+    opts = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    _grads_match(lambda x: F.cross_entropy(x, t, **opts),
+                 lambda x: cross_entropy_composed(x, t, **opts), [x], rng)
+
+
+@given(ce_case())
+def test_cross_entropy_gradcheck(case):
+    rng, shape, target, ignore_index, smoothing, reduction = case
+    x = _t(rng, shape)
+    t = tt.tensor(target)
+    assert gradcheck(lambda x: F.cross_entropy(x, t, ignore_index=ignore_index, reduction=reduction,
+                                               label_smoothing=smoothing), (x,))
+
+
+def test_cross_entropy_extreme_logits_stay_finite():
+    x = tt.tensor([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]], requires_grad=True)
+    t = tt.tensor([1, 2])
+    loss = F.cross_entropy(x, t, label_smoothing=0.1)
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.isfinite(x.grad.numpy()).all()
+    assert loss.item() == pytest.approx(0.9 * 2000 / 2 + 0.1 * (3000 + 4000) / 3 / 2, rel=1e-5)
+
+
+def test_nll_loss_gradcheck_and_matches_cross_entropy():
+    rng = np.random.default_rng(0)
+    x = _t(rng, (4, 5))
+    t = tt.tensor([0, 3, -100, 4])
+    assert gradcheck(lambda x: F.nll_loss(x.log_softmax(-1), t), (x,))
+    _grads_match(lambda x: F.nll_loss(x.log_softmax(-1), t, reduction="none"),
+                 lambda x: F.cross_entropy(x, t, reduction="none"), [x], rng)
+
+
+# -- layer norm ------------------------------------------------------------------------------
+
+def layer_norm_composed(x, shape, weight, bias, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * gamma + beta, biased variance, from primitives."""
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, correction=0, keepdim=True)
+    y = (x - mean) / (var + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+@st.composite
+def ln_case(draw):
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    norm = draw(st.lists(st.integers(2, 4), min_size=1, max_size=2))
+    affine = draw(st.sampled_from(["both", "weight", "none"]))
+    return np.random.default_rng(draw(st.integers(0, 2**31))), tuple(lead), tuple(norm), affine
+
+
+@given(ln_case())
+def test_layer_norm_fused_matches_composed(case):
+    rng, lead, norm, affine = case
+    x = _t(rng, lead + norm)
+    w = _t(rng, norm) if affine != "none" else None
+    b = _t(rng, norm) if affine == "both" else None
+    inputs = [v for v in (x, w, b) if v is not None]
+
+    def fused(*args):
+        return F.layer_norm(args[0], norm, *args[1:])
+
+    def composed(*args):
+        rest = list(args[1:]) + [None] * (2 - len(args[1:]))
+        return layer_norm_composed(args[0], norm, *rest)
+
+    _grads_match(fused, composed, inputs, rng)
+    assert gradcheck(fused, inputs)
+
+
+# -- linear and embedding ----------------------------------------------------------------------
+
+@given(st.integers(0, 2**31), st.lists(st.integers(1, 3), max_size=3), st.booleans())
+def test_linear_fused_matches_composed(seed, lead, with_bias):
+    rng = np.random.default_rng(seed)
+    x, w = _t(rng, (*lead, 3)), _t(rng, (4, 3))
+    inputs = [x, w] + ([_t(rng, (4,))] if with_bias else [])
+
+    def composed(x, w, b=None):
+        y = x @ w.T
+        return y + b if b is not None else y
+
+    _grads_match(F.linear, composed, inputs, rng)
+    assert gradcheck(F.linear, inputs)
+
+
+@given(st.integers(0, 2**31), st.lists(st.integers(1, 4), min_size=1, max_size=2),
+       st.sampled_from([None, 0, 2]))
+def test_embedding_matches_indexing_and_repeats_accumulate(seed, shape, padding_idx):
+    rng = np.random.default_rng(seed)
+    w = _t(rng, (5, 3))
+    ids = tt.tensor(rng.integers(0, 5, size=shape))
+
+    def composed(w):
+        out = w[ids]
+        if padding_idx is None:
+            return out
+        keep = (ids != padding_idx).unsqueeze(-1).to(tt.float64)
+        return out * keep + (out * (1 - keep)).detach()  # same values, no grad to the pad row
+
+    _grads_match(lambda w: F.embedding(ids, w, padding_idx), composed, [w], rng)
+    if padding_idx is None:  # the pad row is *defined* to get no gradient: not a derivative
+        assert gradcheck(lambda w: F.embedding(ids, w), (w,))
+
+
+def test_embedding_repeated_ids_sum_their_gradients():
+    w = tt.zeros(3, 2, dtype=tt.float64, requires_grad=True)
+    out = F.embedding(tt.tensor([1, 1, 1, 2]), w)
+    out.backward(tt.ones(4, 2, dtype=tt.float64))
+    np.testing.assert_array_equal(w.grad.numpy(), [[0, 0], [3, 3], [1, 1]])
+
+
+# -- dropout and pad ---------------------------------------------------------------------------
+
+def test_dropout_gradient_uses_the_same_mask():
+    x = tt.ones(1000, dtype=tt.float64, requires_grad=True)
+    y = F.dropout(x, p=0.25, training=True)
+    y.backward(tt.ones(1000, dtype=tt.float64))
+    kept = y.detach().numpy() != 0
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.75)
+    np.testing.assert_allclose(x.grad.numpy(), np.where(kept, 1 / 0.75, 0.0))
+    assert 0.6 < kept.mean() < 0.9
+    assert F.dropout(x, 0.5, training=False) is x
+
+
+def test_pad_gradcheck():
+    rng = np.random.default_rng(0)
+    x = _t(rng, (2, 3, 2))
+    assert gradcheck(lambda x: F.pad(x, (1, 2, 0, 1), value=3.0), (x,))
+    assert F.pad(x, (1, 2, 0, 1)).shape == (2, 4, 5)

@@ -1,0 +1,44 @@
+"""``nn.utils``: gradient clipping."""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd.grad_mode import no_grad
+from ..backend import array_module
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False):
+    """Scale all gradients together so their joint norm is at most ``max_norm``.
+
+    total = ||(g_1, g_2, ...)||_p over every element of every gradient; if
+    total > max_norm, every gradient is multiplied by max_norm / (total + 1e-6).
+    Returns the total norm (before clipping) as a tensor, like PyTorch.
+    """
+    from ..creation import tensor  # noqa: PLC0415
+
+    from ..tensor import Tensor  # noqa: PLC0415
+
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p.grad.array for p in parameters if p.grad is not None]
+    if not grads:
+        return tensor(0.0)
+    xp = array_module(grads[0])
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        total = max(float(xp.abs(g).max()) for g in grads)
+    else:
+        total = sum(float((xp.abs(g.astype(xp.float64, copy=False)) ** norm_type).sum())
+                    for g in grads) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} is non-finite ({total}); "
+            f"the gradients are NaN/inf (check the loss and learning rate)")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        with no_grad():
+            for g in grads:
+                g *= g.dtype.type(coef)
+    return tensor(total, dtype=grads[0].dtype)

@@ -1,0 +1,52 @@
+"""embedding: y = weight[indices], the lookup table of ``nn.Embedding``.
+
+Forward copies one row per index; backward adds each output row's gradient into
+the row it was read from. A token that appears k times gets the sum of its k
+gradients (a scatter-add), and only the rows that were used are touched.
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import Function, is_tensor
+from ..backend import array_module, scatter_add
+
+
+class Embedding(Function):
+    """indices (...) int64, weight (num_embeddings, embedding_dim) -> (..., embedding_dim)."""
+
+    def forward(self, indices, weight, padding_idx=None):
+        if indices.dtype.kind not in "iu":
+            raise TypeError(
+                f"embedding: indices must be integers (int64), got {indices.dtype}; "
+                f"convert with .long()")
+        n = weight.shape[0]
+        if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n):
+            raise IndexError(
+                f"embedding: index out of range: got ids in [{int(indices.min())}, "
+                f"{int(indices.max())}] for a table of {n} rows (weight {weight.shape}); ids "
+                f"must be in [0, {n - 1}]: is the vocabulary size right?")
+        self.padding_idx, self.weight_shape = padding_idx, weight.shape
+        self.save(indices)
+        return weight[indices]
+
+    def backward(self, g):
+        # y[...] = W[idx[...]]  =>  dL/dW_r = sum over positions p with idx[p] = r of g[p];
+        # the padding row gets no gradient (it stays the zero vector).
+        (indices,) = self.saved
+        xp = array_module(g)
+        gw = xp.zeros(self.weight_shape, dtype=g.dtype)
+        scatter_add(xp, gw, indices.reshape(-1), g.reshape(-1, self.weight_shape[1]))
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return None, gw
+
+
+def embedding(indices, weight, padding_idx=None):
+    """``torch.nn.functional.embedding(input, weight, padding_idx)``."""
+    if not is_tensor(indices):
+        from ..creation import tensor  # noqa: PLC0415
+
+        indices = tensor(indices)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    return Embedding.apply(indices, weight, padding_idx=padding_idx)
