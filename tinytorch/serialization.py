@@ -1,0 +1,466 @@
+"""Checkpoints: ``save(obj, f)`` and ``load(f)`` for state dicts, without pickle.
+
+What a checkpoint holds
+-----------------------
+A state dict: nested dicts (``str``, ``int``, ``float``, ``bool`` or ``None`` keys; optimizer
+state dicts use ``int`` keys), lists, tuples, tinytorch Tensors, NumPy arrays and scalars, and
+Python ``int``/``float``/``bool``/``str``/``None``. Anything else (a Module, a function, an
+object) is refused with a ``TypeError`` naming where it sits, e.g. ``obj['model']['layers'][3]``:
+save its ``state_dict()`` instead. A Tensor keeps its values, dtype, shape, ``requires_grad``
+and device; it comes back as a plain leaf Tensor (a ``Parameter`` as a ``Tensor``, as in a
+PyTorch state dict), without ``.grad`` or graph.
+
+The file format
+---------------
+A checkpoint is a plain NumPy ``.npz`` file, i.e. a zip archive of ``.npy`` arrays:
+
+- ``t0.npy``, ``t1.npy``, ...: one entry per Tensor or array, the raw numbers. CuPy (GPU)
+  arrays are copied to the host first, so a checkpoint saved on a GPU loads without CuPy.
+- ``tinytorch_header.npy``: a ``uint8`` array holding UTF-8 JSON that describes the rest::
+
+    {"format": "tinytorch-checkpoint", "version": 1,
+     "tensors": [{"entry": "t0", "kind": "tensor", "dtype": "<f4", "shape": [3, 4],
+                  "requires_grad": true, "device": "cpu"}, ...],
+     "root": {"type": "dict", "items": [["model", {"type": "dict", "items": [...]}], ...]}}
+
+  ``root`` is the saved object as a tree. A JSON ``null``/``true``/number/string is that
+  Python value; every container is tagged so nothing is ambiguous: ``{"type": "dict", "items":
+  [[key, value], ...]}`` (a list of pairs, so ``int`` keys stay ``int`` and the order is
+  kept), ``{"type": "list" | "tuple", "items": [...]}``, ``{"type": "tensor" | "ndarray" |
+  "scalar", "index": i}`` (row ``i`` of ``tensors``; a tensor that appears twice, like tied
+  weights, is stored once and comes back as one object), and ``{"type": "float", "value":
+  "nan" | "inf" | "-inf"}`` for the floats that strict JSON cannot spell. ``dtype`` is NumPy's
+  portable spelling (``"<f4"`` = little-endian float32, ``"|b1"`` = bool).
+
+Floats round-trip exactly: JSON numbers are written with ``repr``, the shortest text that
+reads back to the same double (``-0.0`` included; a Python float NaN comes back as the plain
+``nan``, while NaNs inside arrays keep their exact bits). Python ints of any size round-trip too,
+which the random generator's state needs (PCG64 keeps 128-bit integers). The header is
+strict, ASCII-only JSON, so any tool can read it: with plain NumPy,
+``json.loads(bytes(np.load("ckpt.npz")["tinytorch_header"]))``.
+
+Why no pickle
+-------------
+``torch.save`` pickles. Unpickling can call any function named in the file, so loading a
+checkpoint someone sent you can run their code on your machine. Here the header is data
+(JSON), the numbers are data (``.npy``), and every ``np.load`` passes ``allow_pickle=False``,
+so loading a file, even a hostile one, can only produce dicts, lists, numbers, strings and
+arrays. Pickles and PyTorch checkpoints are recognised and refused with an explanation.
+
+Why atomic
+----------
+A training run saves a checkpoint every few minutes, always to the same path. If the
+process dies halfway through a save (preempted, out of memory, Ctrl-C), a naive write leaves
+half a file where the last good checkpoint was, and the run cannot resume. So ``save`` to a
+path writes a temporary file next to the target (``.NAME.XXXX.tmp``, same directory, hence
+same filesystem), flushes it and ``fsync``s it to disk, then ``os.replace``s it onto the
+target, which swaps the name in one step: a reader (or a crash) sees either the old complete
+file or the new complete file, never a mix. Then the directory is ``fsync``ed (best effort) so
+the rename itself survives a power cut. If anything fails, the temporary file is removed; a
+process killed with SIGKILL cannot clean up, so a stale ``.NAME.*.tmp`` can be left behind,
+never the target. Saving to an open file object writes into it directly: that is not atomic.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import stat
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor
+
+__all__ = ["FORMAT", "HEADER_ENTRY", "VERSION", "CheckpointError", "load", "save"]
+
+FORMAT = "tinytorch-checkpoint"
+VERSION = 1
+HEADER_ENTRY = "tinytorch_header"
+
+# Array dtypes a checkpoint can hold: bool, (unsigned) ints, floats, complex, fixed-size
+# strings/bytes, dates and durations. Not "O" (object arrays need pickle) nor "V" (structs).
+_ARRAY_KINDS = "biufcUSMm"
+
+
+class CheckpointError(ValueError):
+    """A file that ``tinytorch.load`` cannot read; the message says which file and why."""
+
+
+# --------------------------------------------------------------------------------------------
+# save
+# --------------------------------------------------------------------------------------------
+def save(obj, f) -> None:
+    """Save a state dict (nested dicts/lists/tuples of Tensors, arrays and numbers) to ``f``.
+
+    ``f`` is a path (``str`` or ``os.PathLike``), written atomically (see the module
+    docstring), or a binary file object opened for writing, written in place (not atomic).
+    The file is a NumPy ``.npz`` whatever its name; no ``.npz`` suffix is added.
+    """
+    arrays: list[np.ndarray] = []
+    specs: list[dict] = []
+    root = _Encoder(arrays, specs).encode(obj, "obj", ())
+    header = {"format": FORMAT, "version": VERSION, "tensors": specs, "root": root}
+    text = json.dumps(header, allow_nan=False, separators=(",", ":"))  # ASCII: \u escapes
+    header_array = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+
+    def write(fileobj):
+        _write_npz(fileobj, header_array, arrays)
+
+    if isinstance(f, (str, bytes, os.PathLike)):
+        _atomic_write(os.fsdecode(f), write)
+    else:
+        write(f)
+
+
+class _Encoder:
+    """Turns the object into the JSON tree, collecting arrays into ``arrays`` on the way."""
+
+    def __init__(self, arrays, specs):
+        self.arrays, self.specs = arrays, specs
+        self.seen: dict[int, tuple[object, int]] = {}  # id(tensor) -> (tensor, index)
+
+    def encode(self, x, path: str, stack: tuple):
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+            return {"type": "scalar", "index": self._add(x, "scalar", path)}
+        if isinstance(x, int):
+            return int(x)
+        if isinstance(x, float):
+            x = float(x)
+            return x if math.isfinite(x) else {"type": "float", "value": repr(x)}
+        if isinstance(x, Tensor):
+            return {"type": "tensor", "index": self._add(x, "tensor", path)}
+        if isinstance(x, np.ndarray) or _is_cupy_array(x):
+            return {"type": "ndarray", "index": self._add(x, "ndarray", path)}
+        if isinstance(x, (dict, list, tuple)):
+            if any(c is x for c in stack):
+                raise ValueError(f"save: {path} contains itself (a reference cycle); "
+                                 f"a checkpoint must be a tree")
+            stack = (*stack, x)
+            if isinstance(x, dict):
+                items = []
+                for k, v in x.items():
+                    key_path = f"{path}[{k!r}]"
+                    if not (k is None or isinstance(k, (str, int, float))) or isinstance(k, np.generic):
+                        raise TypeError(
+                            f"save: can't save {key_path}: its key has type "
+                            f"{_typename(k)}; checkpoint dict keys must be str, int, float, "
+                            f"bool or None. Convert the key, e.g. to str.")
+                    items.append([self.encode(k, key_path + " (the key)", stack),
+                                  self.encode(v, key_path, stack)])
+                return {"type": "dict", "items": items}
+            kind = "list" if isinstance(x, list) else "tuple"
+            return {"type": kind,
+                    "items": [self.encode(v, f"{path}[{i}]", stack) for i, v in enumerate(x)]}
+        hint = (" Save its state_dict() instead." if hasattr(x, "state_dict") else
+                " Convert it to a Tensor, array, number, string or container first.")
+        raise TypeError(
+            f"save: can't save {path}: type {_typename(x)} is not supported. A checkpoint holds "
+            f"dicts, lists, tuples, Tensors, NumPy arrays and int/float/bool/str/None.{hint}")
+
+    def _add(self, x, kind: str, path: str) -> int:
+        known = self.seen.get(id(x))
+        if known is not None and known[0] is x and kind != "scalar":
+            return known[1]
+        if kind == "tensor":
+            arr, requires_grad, device = x.array, x.requires_grad, x.device
+        else:
+            arr, requires_grad = x, False
+            device = "cpu" if isinstance(x, (np.ndarray, np.generic)) else "cuda"
+        arr = np.asarray(backend.as_numpy(arr))
+        if arr.dtype.kind not in _ARRAY_KINDS:
+            raise TypeError(
+                f"save: can't save {path}: dtype {arr.dtype} is not supported (object and "
+                f"structured arrays would need pickle). Convert it to a numeric array.")
+        index = len(self.arrays)
+        self.arrays.append(arr)
+        self.specs.append({"entry": f"t{index}", "kind": kind, "dtype": arr.dtype.str,
+                           "shape": list(arr.shape), "requires_grad": bool(requires_grad),
+                           "device": device})
+        self.seen[id(x)] = (x, index)
+        return index
+
+
+def _write_npz(fileobj, header_array, arrays) -> None:
+    """What ``np.savez`` does, spelled out: a zip with one ``.npy`` per array, never pickled."""
+    with zipfile.ZipFile(fileobj, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        entries = [(HEADER_ENTRY, header_array)] + [(f"t{i}", a) for i, a in enumerate(arrays)]
+        for name, arr in entries:
+            with zf.open(name + ".npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, arr, allow_pickle=False)
+
+
+def _atomic_write(path: str, write) -> None:
+    """Write via a temp file in the same directory + fsync + os.replace (see module doc)."""
+    path = os.path.realpath(path)  # through a symlink, as open() would: keep the link
+    directory, name = os.path.split(path)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(2, f"save: can't write {path!r}: directory {directory!r} does "
+                                f"not exist. Create it first (os.makedirs)", directory)
+    mode = _mode_for(path)
+    tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{name}.", suffix=".tmp",  # noqa: SIM115
+                                      delete=False)  # (closed by `with tmp` below)
+    try:
+        with tmp:
+            write(tmp)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp.name, mode)  # NamedTemporaryFile makes 0600; match a normal open()
+        os.replace(tmp.name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp.name)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _mode_for(path: str) -> int:
+    """The existing file's permissions, else what ``open(path, 'w')`` would give (0666 - umask)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    try:  # Linux shows the umask without changing it (os.umask would, for every thread)
+        with open("/proc/self/status") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)  # elsewhere the only way to read the umask is to set it...
+        os.umask(umask)  # ...and put it back
+    return 0o666 & ~umask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable. Best effort: some platforms cannot open a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------
+# load
+# --------------------------------------------------------------------------------------------
+def load(f, map_location=None):
+    """Load what ``save`` wrote. Tensors come back as Tensors, arrays as NumPy arrays.
+
+    ``f``: a path or a binary file object (read from its current position).
+    ``map_location``: ``None`` puts each tensor back on the device it was saved from (as
+    PyTorch does; a GPU checkpoint then needs CuPy), ``'cpu'`` or ``'cuda'`` moves them all
+    there. NumPy arrays always load as NumPy arrays.
+    """
+    device = None if map_location is None else backend.normalize_device(map_location)
+    if device == "cuda":
+        backend.cupy_module()  # fail now, with the install hint, not halfway through
+    if isinstance(f, (str, bytes, os.PathLike)):
+        name = os.fsdecode(f)
+        try:
+            fh = open(name, "rb")  # noqa: SIM115 (closed below)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                2, f"load: no checkpoint at {name!r} (no such file). Check the path and the "
+                f"working directory ({os.getcwd()!r})", name) from None
+        with fh:
+            return _load_from(fh, name, device)
+    name = repr(getattr(f, "name", None) or f)
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())  # zip needs to seek
+    return _load_from(f, name, device)
+
+
+def _load_from(fh, name: str, device):
+    def fail(what: str, fix: str):
+        return CheckpointError(f"load: {name} {what}. {fix}")
+
+    start = fh.tell()
+    magic = fh.read(8)
+    fh.seek(start)
+    _refuse_non_zip(magic, fail)
+    try:
+        npz = np.load(fh, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise fail(f"is not a readable zip/.npz file, it is damaged or truncated ({e})",
+                   "Use the last good checkpoint, or save it again.") from e
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # pragma: no cover (magic says zip)
+        raise fail("is not a .npz file", "Save it with tinytorch.save.")
+    with npz:
+        names = npz.zip.namelist()
+        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            raise fail(
+                "looks like a PyTorch checkpoint (torch.save: a zip holding data.pkl, a pickle)",
+                _PICKLE_FIX)
+        if HEADER_ENTRY not in npz.files:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise fail(f"is a zip/.npz file but not a tinytorch checkpoint (no "
+                       f"{HEADER_ENTRY} entry; it holds: {shown or 'nothing'})",
+                       "Load plain .npz files with numpy.load; write checkpoints with "
+                       "tinytorch.save.")
+        header = _read_header(_read_entry(npz, HEADER_ENTRY, fail), fail)
+        values = [(spec["kind"], _read_tensor(npz, i, spec, device, fail))
+                  for i, spec in enumerate(header["tensors"])]
+    return _Decoder(values, fail).decode(header["root"])
+
+
+_PICKLE_FIX = (
+    "tinytorch never loads pickles, because loading a pickle can run arbitrary code. If you "
+    "trust the file, convert it with PyTorch: sd = torch.load(path, weights_only=True); "
+    "tinytorch.save({k: tinytorch.from_numpy(v.detach().cpu().numpy()) for k, v in sd.items()}, "
+    "'model.ckpt') "
+    "(apply the same to nested dicts such as an optimizer's state)"
+)
+
+
+def _refuse_non_zip(magic: bytes, fail) -> None:
+    """Recognise what the first bytes say the file is, before handing it to the zip reader."""
+    if magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # zip (or empty zip)
+        return
+    if not magic:
+        raise fail("is empty (0 bytes)",
+                   "That is what an interrupted non-atomic write leaves (tinytorch.save to a "
+                   "path is atomic); use an older checkpoint or save again.")
+    if magic[0] == 0x80 and len(magic) > 1 and magic[1] <= 5:  # PROTO opcode + version 0..5
+        raise fail(f"looks like a pickle file (protocol {magic[1]}; also what torch.save wrote "
+                   f"before PyTorch 1.6)", _PICKLE_FIX)
+    if magic.startswith(b"\x93NUMPY"):
+        raise fail("is a single NumPy .npy array, not a checkpoint",
+                   "Load it with numpy.load, or wrap it: tinytorch.save({'x': arr}, path).")
+    raise fail(f"is not a tinytorch checkpoint: it does not start like a zip/.npz file "
+               f"(first bytes {magic!r})",
+               "Check the path; checkpoints are written by tinytorch.save.")
+
+
+def _read_entry(npz, entry: str, fail):
+    try:
+        return npz[entry]
+    except KeyError:
+        raise fail(f"has a header that references entry {entry!r}, which is missing",
+                   "The file is corrupt or was edited; use another checkpoint.") from None
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "pickle" in str(e).lower():
+            raise fail(f"has entry {entry!r} stored as a pickled object array",
+                       "tinytorch never unpickles (it can run arbitrary code); store numeric "
+                       "arrays only.") from e
+        raise fail(f"has a damaged entry {entry!r} ({e})", "Use another checkpoint.") from e
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise fail(f"has a damaged or truncated entry {entry!r} ({e})",
+                   "Use the last good checkpoint, or save it again.") from e
+
+
+def _read_header(arr, fail) -> dict:
+    corrupt = "The file is corrupt or was edited; use another checkpoint."
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise fail(f"has a {HEADER_ENTRY} entry of dtype {arr.dtype} and shape {arr.shape}, "
+                   f"expected 1-d uint8 JSON", corrupt)
+    try:
+        header = json.loads(arr.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise fail(f"has a header that is not valid JSON ({e})", corrupt) from e
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        got = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise fail(f"has a header of format {got!r}, expected {FORMAT!r}",
+                   "It was not written by tinytorch.save.")
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise fail(f"has an invalid format version {version!r}", corrupt)
+    if version > VERSION:
+        raise fail(f"was written in checkpoint format version {version}, but this tinytorch "
+                   f"reads up to version {VERSION}",
+                   "Upgrade tinytorch (pip install -U ...) to load it.")
+    if not isinstance(header.get("tensors"), list) or "root" not in header:
+        raise fail("has a header without 'tensors' and 'root'", corrupt)
+    return header
+
+
+def _read_tensor(npz, i: int, spec, device, fail):
+    corrupt = "The file is corrupt or was edited; use another checkpoint."
+    if not isinstance(spec, dict) or not {"entry", "kind", "dtype", "shape"} <= spec.keys():
+        raise fail(f"has a malformed header row tensors[{i}]: {spec!r}", corrupt)
+    entry, kind = spec["entry"], spec["kind"]
+    if kind not in ("tensor", "ndarray", "scalar") or not isinstance(entry, str):
+        raise fail(f"has a header row tensors[{i}] of unknown kind {kind!r}", corrupt)
+    arr = _read_entry(npz, entry, fail)
+    try:
+        want_dtype, want_shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
+    except (TypeError, ValueError) as e:
+        raise fail(f"has a header row tensors[{i}] with a bad dtype/shape ({e})", corrupt) from e
+    if arr.dtype != want_dtype or arr.shape != want_shape:
+        raise fail(f"has entry {entry!r} with dtype {arr.dtype.str} and shape {list(arr.shape)}, "
+                   f"but the header says dtype {want_dtype.str} and shape {list(want_shape)}",
+                   corrupt)
+    if kind == "scalar":
+        return arr[()]
+    if kind == "ndarray":
+        return arr
+    target = device or backend.normalize_device(spec.get("device", "cpu"))
+    if target != "cpu":
+        if device is None and not backend.is_cuda_available():
+            raise fail(f"holds tensor {entry!r} saved on 'cuda', and CUDA is not available here",
+                       "Pass map_location='cpu' to load it onto the CPU.")
+        arr = backend.to_device(arr, target)
+    try:
+        return Tensor(arr, requires_grad=bool(spec.get("requires_grad", False)))
+    except RuntimeError as e:  # requires_grad on an integer tensor
+        raise fail(f"has a bad requires_grad flag for entry {entry!r} ({e})", corrupt) from e
+
+
+class _Decoder:
+    """The JSON tree back into Python objects; refuses anything ``_Encoder`` cannot write."""
+
+    def __init__(self, values, fail):
+        self.values, self.fail = values, fail
+
+    def decode(self, node):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if kind in ("list", "tuple") and isinstance(node.get("items"), list):
+                items = [self.decode(v) for v in node["items"]]
+                return items if kind == "list" else tuple(items)
+            if kind == "dict" and isinstance(node.get("items"), list):
+                out = {}
+                for pair in node["items"]:
+                    if not (isinstance(pair, list) and len(pair) == 2):
+                        break
+                    key = self.decode(pair[0])
+                    if not (key is None or isinstance(key, (str, int, float))):
+                        break
+                    out[key] = self.decode(pair[1])
+                else:
+                    return out
+            elif kind in ("tensor", "ndarray", "scalar"):
+                index = node.get("index")
+                if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(self.values):
+                    if self.values[index][0] == kind:
+                        return self.values[index][1]
+                    problem = f"a {self.values[index][0]}, not a {kind}"
+                else:
+                    problem = f"not in its list of {len(self.values)} tensors"
+                raise self.fail(f"has a header that references tensor #{index!r}, {problem}",
+                                "The file is corrupt or was edited; use another checkpoint.")
+            elif kind == "float" and node.get("value") in ("nan", "inf", "-inf"):
+                return float(node["value"])
+        raise self.fail(f"has a header with an unknown node {str(node)[:200]}",
+                        "The file is corrupt, or was written by a newer tinytorch: upgrade.")
+
+
+def _is_cupy_array(x) -> bool:
+    return type(x).__module__.startswith("cupy") and hasattr(x, "__cuda_array_interface__")
+
+
+def _typename(x) -> str:
+    t = type(x)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
