@@ -1,0 +1,200 @@
+"""Scaled dot-product attention: softmax(Q Kᵀ / sqrt(d_k)) V.
+
+Every query asks "which keys match me?": the scores Q Kᵀ measure it, dividing by
+sqrt(d_k) keeps their spread independent of the head size, softmax turns each
+row into weights that sum to 1, and the output is the weighted mix of values.
+
+Two implementations live side by side:
+
+- ``attention_composed``: the formula written with tinytorch ops (matmul, masked
+  fill, softmax, matmul). Every step's gradient is proven on its own; read it first.
+- ``ScaledDotProductAttention``: the same computation as one fused op whose
+  backward is derived by hand below. It is what the model uses (one node instead
+  of six, and no intermediate kept but the weights), and tests/test_attention.py
+  checks it against the composed twin over random shapes and masks.
+
+Masks follow ``nn.MultiheadAttention`` / ``nn.Transformer``: a **boolean True
+means "may not attend"**; a float mask is *added* to the scores. (Note that
+``torch.nn.functional.scaled_dot_product_attention`` uses the opposite boolean
+convention; we mirror the modules, since our model loads their weights.)
+Blocked scores are filled with a large finite negative number and the blocked
+weights are then set to exactly 0, so a fully masked row gives zeros, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import tinytorch as tt
+from tinytorch.autograd import Function
+from tinytorch.backend import array_module
+from tinytorch.random import bernoulli_array
+
+#: What blocked scores are filled with before the softmax (finite: -inf gives NaN rows).
+MASKED_SCORE = -1e9
+
+
+def _array(m):
+    return None if m is None else (m.array if isinstance(m, tt.Tensor) else m)
+
+
+def combine_masks(attn_mask=None, key_padding_mask=None, is_causal=False, tgt_len=None,
+                  src_len=None, xp=np):
+    """One boolean "blocked" array broadcastable to (batch, heads, tgt_len, src_len),
+    and one float array to add to the scores (or None for each).
+
+    attn_mask: (tgt_len, src_len) or (batch, heads, tgt_len, src_len), bool or float.
+    key_padding_mask: (batch, src_len) bool, True at padding keys.
+    is_causal: block keys in the future of each query (position j > i).
+    """
+    blocked, additive = None, None
+    attn_mask, key_padding_mask = _array(attn_mask), _array(key_padding_mask)
+    if attn_mask is not None:
+        if attn_mask.dtype == np.bool_:
+            blocked = attn_mask
+        elif attn_mask.dtype.kind == "f":
+            additive = attn_mask
+        else:
+            raise TypeError(f"attention: attn_mask must be bool or float, got {attn_mask.dtype}")
+    if key_padding_mask is not None:
+        if key_padding_mask.dtype != np.bool_:
+            raise TypeError(
+                f"attention: key_padding_mask must be bool (True at padding), got "
+                f"{key_padding_mask.dtype}; build it with padding_mask(ids, pad_id)")
+        pad = key_padding_mask[:, None, None, :]  # (batch, 1, 1, src_len)
+        blocked = pad if blocked is None else (blocked | pad)
+    if is_causal:
+        causal = xp.triu(xp.ones((tgt_len, src_len), dtype=bool), k=1 + src_len - tgt_len)
+        blocked = causal if blocked is None else (blocked | causal)
+    return blocked, additive
+
+
+def _check_shapes(q, k, v, blocked, additive):
+    if q.ndim < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise RuntimeError(
+            f"attention: q {q.shape}, k {k.shape}, v {v.shape} do not fit: need q (..., tgt_len, "
+            f"d_k), k (..., src_len, d_k), v (..., src_len, d_v)")
+    scores_shape = np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (q.shape[-2], k.shape[-2])
+    for name, m in (("mask", blocked), ("float mask", additive)):
+        if m is None:
+            continue
+        try:
+            if np.broadcast_shapes(m.shape, scores_shape) != scores_shape:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(
+                f"attention: {name} of shape {m.shape} does not broadcast to the scores' shape "
+                f"{scores_shape} (batch, heads, tgt_len, src_len); give (tgt_len, src_len) or "
+                f"(batch, 1, tgt_len, src_len)") from None
+
+
+class ScaledDotProductAttention(Function):
+    """q (..., tgt_len, d_k), k (..., src_len, d_k), v (..., src_len, d_v) -> (..., tgt_len, d_v)."""
+
+    saves_inputs = (0, 1, 2)
+
+    def forward(self, q, k, v, blocked=None, additive=None, scale=1.0, dropout_p=0.0,
+                weights_out=None):
+        _check_shapes(q, k, v, blocked, additive)
+        xp = array_module(q)
+        scores = q @ xp.swapaxes(k, -1, -2)  # (..., tgt_len, src_len)
+        scores *= q.dtype.type(scale)
+        if additive is not None:
+            scores += additive
+        if blocked is not None:
+            scores = xp.where(blocked, q.dtype.type(MASKED_SCORE), scores)
+        scores -= scores.max(axis=-1, keepdims=True)
+        p = xp.exp(scores, out=scores)
+        p /= p.sum(axis=-1, keepdims=True)
+        if blocked is not None:
+            p = xp.where(blocked, q.dtype.type(0), p)  # a fully blocked row: zeros
+        weights = p
+        self.keep = None
+        if dropout_p > 0.0:
+            keep = bernoulli_array(p.shape, 1.0 - dropout_p, "cpu" if xp is np else "cuda")
+            weights = p * keep * q.dtype.type(1.0 / (1.0 - dropout_p))
+            self.keep, self.dropout_p = keep, dropout_p
+        self.scale = scale
+        self.save(q, k, v, p)
+        if weights_out is not None:
+            weights_out.append(weights)
+        return weights @ v
+
+    def backward(self, g):
+        # Forward: S = scale * Q Kᵀ (+ masks), P = softmax(S) row-wise, W = dropout(P), O = W V.
+        #   dV = Wᵀ dO                       (O = W V, like any matmul)
+        #   dW = dO Vᵀ,  dP = dW * keep / (1 - p)  (dropout's fixed mask)
+        #   dS = P * (dP - rowsum(dP * P))   (softmax's backward, row by row)
+        #   dQ = scale * dS K,   dK = scale * dSᵀ Q
+        # Blocked positions have P = 0, hence dS = 0: no gradient leaks through a mask.
+        q, k, v, p = self.saved
+        xp = array_module(g)
+        keep = self.keep
+        if keep is not None:
+            w = p * keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
+        else:
+            w = p
+        dv = xp.swapaxes(w, -1, -2) @ g if self.needs_grad(2) else None
+        dp = g @ xp.swapaxes(v, -1, -2)
+        if keep is not None:
+            dp *= keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
+        ds = dp
+        ds -= (dp * p).sum(axis=-1, keepdims=True)
+        ds *= p
+        ds *= g.dtype.type(self.scale)
+        dq = ds @ k if self.needs_grad(0) else None
+        dk = xp.swapaxes(ds, -1, -2) @ q if self.needs_grad(1) else None
+        return dq, dk, dv
+
+
+def scaled_dot_product_attention(q, k, v, attn_mask=None, key_padding_mask=None,
+                                 is_causal=False, dropout_p=0.0, scale=None):
+    """softmax(q kᵀ / sqrt(d_k) + masks) v, fused. Returns (output, weights).
+
+    q (batch, heads, tgt_len, d_k), k (batch, heads, src_len, d_k), v (batch, heads, src_len, d_v)
+    -> output (batch, heads, tgt_len, d_v), weights (batch, heads, tgt_len, src_len).
+    The weights are returned for inspection (attention maps) and carry no gradient;
+    use ``attention_composed`` to differentiate through them.
+    """
+    xp = array_module(q.array)
+    blocked, additive = combine_masks(attn_mask, key_padding_mask, is_causal,
+                                      q.shape[-2], k.shape[-2], xp)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    box: list = []
+    out = ScaledDotProductAttention.apply(q, k, v, blocked=blocked, additive=additive,
+                                          scale=scale, dropout_p=dropout_p, weights_out=box)
+    return out, tt.Tensor(box[0])
+
+
+def attention_composed(q, k, v, attn_mask=None, key_padding_mask=None, is_causal=False,
+                       scale=None):
+    """The same as ``scaled_dot_product_attention`` (without dropout), op by op.
+
+    Returns (output, weights), both differentiable.
+    """
+    xp = array_module(q.array)
+    blocked, additive = combine_masks(attn_mask, key_padding_mask, is_causal,
+                                      q.shape[-2], k.shape[-2], xp)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale          # (batch, heads, tgt_len, src_len)
+    if additive is not None:
+        scores = scores + tt.Tensor(additive)
+    if blocked is not None:
+        mask = tt.Tensor(xp.broadcast_to(blocked, scores.shape))
+        scores = scores.masked_fill(mask, MASKED_SCORE)
+        weights = scores.softmax(dim=-1).masked_fill(mask, 0.0)
+    else:
+        weights = scores.softmax(dim=-1)
+    return weights @ v, weights
+
+
+def causal_mask(size: int, device="cpu"):
+    """(size, size) bool, True above the diagonal: query i may not see keys j > i."""
+    return tt.ones(size, size, dtype=tt.bool, device=device).triu(1)
+
+
+def padding_mask(ids, pad_id: int):
+    """(batch, len) bool, True where ``ids == pad_id`` (keys that may not be attended)."""
+    return ids == pad_id

@@ -1,0 +1,215 @@
+"""Decoding: turning a trained Transformer into output sequences.
+
+``generate(model, src, ...)`` picks the strategy:
+
+- greedy (default): take the most likely next token each step;
+- beam search (``num_beams > 1``): keep the ``num_beams`` best partial sequences;
+- sampling (``do_sample=True``): draw from softmax(logits / temperature), optionally
+  restricted to the ``top_k`` most likely tokens or the smallest set whose
+  probability reaches ``top_p`` (nucleus sampling).
+
+The key/value cache: at step t, the decoder's self-attention needs keys and values for
+positions 0..t. Without a cache they are recomputed from scratch every step (the
+whole prefix goes through the decoder again); with it, each layer keeps the keys and
+values of earlier steps and only the new token is processed. Cross-attention keys
+and values depend only on the encoder memory: computed once. Same numbers, much less
+work (tests/test_generate.py checks both give the same tokens and logits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import tinytorch as tt
+
+
+def make_cache(model) -> list:
+    """One entry per decoder layer: self-attention k/v grow; cross-attention k/v are static."""
+    return [{"self": {}, "cross": {"static": True}} for _ in model.decoder.layers]
+
+
+def _reorder_cache(cache, index):
+    """Keep the cache rows of the beams that survived (index: (batch * beams,) int64)."""
+    idx = tt.tensor(index)
+    for layer in cache:
+        for part in ("self", "cross"):
+            for key in ("k", "v"):
+                if key in layer[part]:
+                    layer[part][key] = layer[part][key].index_select(0, idx)
+
+
+class _Stepper:
+    """Next-token log-probabilities for growing prefixes, with or without the KV cache."""
+
+    def __init__(self, model, memory, src_pad, use_cache):
+        self.model, self.memory, self.src_pad = model, memory, src_pad
+        self.cache = make_cache(model) if use_cache else None
+
+    def __call__(self, prefix):
+        """prefix (rows, t) int64 -> logits (rows, vocab) for position t."""
+        if self.cache is None:
+            logits = self.model.decode(prefix, self.memory, self.src_pad)
+        else:
+            t = prefix.shape[1] - 1
+            logits = self.model.decode(prefix[:, t:], self.memory, self.src_pad,
+                                       cache=self.cache, offset=t)
+        return logits[:, -1]
+
+    def reorder(self, index):
+        self.memory = self.memory.index_select(0, tt.tensor(index))
+        self.src_pad = self.src_pad.index_select(0, tt.tensor(index))
+        if self.cache is not None:
+            _reorder_cache(self.cache, index)
+
+
+def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams: int = 1,
+             length_penalty: float = 1.0, do_sample: bool = False, temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
+             return_scores: bool = False, generator=None):
+    """src (batch, src_len) int64 -> list of ``batch`` token lists (without bos/eos).
+
+    With ``return_scores``, also the per-step logits (greedy/sampling) or the final
+    beam scores (beam search), for testing and inspection.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with tt.no_grad():
+            memory, src_pad = model.encode(src)
+            if num_beams > 1:
+                if do_sample:
+                    raise ValueError("generate: choose beam search or sampling, not both")
+                return _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams,
+                                    length_penalty, use_cache, return_scores)
+            return _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample,
+                                     temperature, top_k, top_p, use_cache, return_scores, generator)
+    finally:
+        model.train(was_training)
+
+
+def _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample, temperature,
+                      top_k, top_p, use_cache, return_scores, generator):
+    batch = memory.shape[0]
+    step = _Stepper(model, memory, src_pad, use_cache)
+    prefix = np.full((batch, 1), bos_id, dtype=np.int64)
+    done = np.zeros(batch, dtype=bool)
+    all_logits = []
+    for _ in range(max_len):
+        logits = step(tt.tensor(prefix)).numpy()           # (batch, vocab)
+        all_logits.append(logits)
+        if do_sample:
+            nxt = _sample(logits, temperature, top_k, top_p, generator)
+        else:
+            nxt = logits.argmax(axis=-1)
+        nxt = np.where(done, eos_id, nxt)                  # finished rows just pad with eos
+        prefix = np.concatenate([prefix, nxt[:, None]], axis=1)
+        done |= nxt == eos_id
+        if done.all():
+            break
+    out = [_strip(row[1:], eos_id) for row in prefix]
+    return (out, np.stack(all_logits, axis=1)) if return_scores else out
+
+
+def _strip(tokens, eos_id):
+    tokens = list(int(t) for t in tokens)
+    return tokens[: tokens.index(eos_id)] if eos_id in tokens else tokens
+
+
+def _log_softmax(x):
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def _sample(logits, temperature, top_k, top_p, generator):
+    """One draw per row from softmax(logits / T), after top-k / top-p filtering."""
+    if temperature <= 0:
+        raise ValueError(f"generate: temperature must be > 0, got {temperature}")
+    logits = logits.astype(np.float64) / temperature
+    if top_k is not None and 0 < top_k < logits.shape[-1]:
+        kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
+        logits = np.where(logits < kth, -np.inf, logits)
+    probs = np.exp(_log_softmax(logits))
+    if top_p is not None and top_p < 1.0:
+        order = np.argsort(-probs, axis=-1)
+        sorted_p = np.take_along_axis(probs, order, axis=-1)
+        # keep the smallest prefix of the sorted tokens whose mass reaches top_p
+        keep_sorted = np.cumsum(sorted_p, axis=-1) - sorted_p < top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
+        probs = np.where(keep, probs, 0.0)
+        probs /= probs.sum(axis=-1, keepdims=True)
+    rng = generator._gen if generator is not None else tt.random.default_generator("cpu")
+    u = rng.random((probs.shape[0], 1))
+    return np.minimum((np.cumsum(probs, axis=-1) < u).sum(axis=-1), probs.shape[-1] - 1)
+
+
+def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, length_penalty,
+                 use_cache, return_scores):
+    """Beam search with a length penalty: score = sum log p / len ** length_penalty.
+
+    Every source sentence keeps ``num_beams`` hypotheses; a hypothesis that emits eos is
+    moved to the finished list. A sentence stops when it has ``num_beams`` finished
+    hypotheses and no live one can beat the worst of them (early stop on EOS).
+    """
+    batch = memory.shape[0]
+    rows = np.repeat(np.arange(batch), num_beams)
+    step = _Stepper(model, memory, src_pad, use_cache)
+    step.reorder(rows)                                      # (batch * beams, ...)
+    prefix = np.full((batch * num_beams, 1), bos_id, dtype=np.int64)
+    scores = np.zeros((batch, num_beams))
+    scores[:, 1:] = -np.inf                                # all beams start identical: keep one
+    finished = [[] for _ in range(batch)]                  # (score, tokens)
+    closed = np.zeros(batch, dtype=bool)
+    for t in range(1, max_len + 1):
+        logp = _log_softmax(step(tt.tensor(prefix)).numpy().astype(np.float64))
+        vocab = logp.shape[-1]
+        cand = (scores.reshape(-1, 1) + logp).reshape(batch, num_beams * vocab)
+        top = np.argsort(-cand, axis=-1, kind="stable")[:, : 2 * num_beams]
+        new_prefix_rows, new_tokens, new_scores = [], [], []
+        for b in range(batch):
+            keep_rows, keep_tok, keep_sc = [], [], []
+            for flat in top[b]:
+                beam, tok = divmod(int(flat), vocab)
+                sc = cand[b, flat]
+                if not np.isfinite(sc):
+                    continue
+                src_row = b * num_beams + beam
+                if tok == eos_id:
+                    if not closed[b]:
+                        finished[b].append((sc / t ** length_penalty,
+                                            [int(x) for x in prefix[src_row, 1:]]))
+                    continue
+                keep_rows.append(src_row)
+                keep_tok.append(tok)
+                keep_sc.append(sc)
+                if len(keep_rows) == num_beams:
+                    break
+            while len(keep_rows) < num_beams:  # pad with dead beams
+                keep_rows.append(b * num_beams)
+                keep_tok.append(eos_id)
+                keep_sc.append(-np.inf)
+            new_prefix_rows += keep_rows
+            new_tokens += keep_tok
+            new_scores.append(keep_sc)
+            best_live = max(keep_sc) / t ** length_penalty if np.isfinite(max(keep_sc)) else -np.inf
+            if len(finished[b]) >= num_beams:
+                worst_kept = sorted(s for s, _ in finished[b])[-num_beams]
+                if best_live <= worst_kept:
+                    closed[b] = True
+        index = np.array(new_prefix_rows)
+        prefix = np.concatenate([prefix[index], np.array(new_tokens)[:, None]], axis=1)
+        scores = np.array(new_scores)
+        scores[closed] = -np.inf
+        step.reorder(index)
+        if closed.all():
+            break
+    results, best_scores = [], []
+    for b in range(batch):
+        if not finished[b]:  # nothing ended: take the best live beam
+            i = int(np.argmax(scores[b]))
+            finished[b].append((scores[b, i] / max_len ** length_penalty,
+                                [int(x) for x in prefix[b * num_beams + i, 1:]]))
+        sc, toks = max(finished[b], key=lambda s: s[0])
+        results.append(toks)
+        best_scores.append(sc)
+    return (results, np.array(best_scores)) if return_scores else results

@@ -1,0 +1,203 @@
+"""The models: the encoder-decoder Transformer (translation), and the two halves on
+their own: DecoderOnly (GPT-style next-token prediction) and EncoderOnly (BERT-style).
+
+Transformer, top to bottom:
+
+    src ids --TokenEmbedding + positions--> Encoder --> memory
+    tgt ids --TokenEmbedding + positions--> Decoder(memory) --> Linear --> logits
+
+Teacher forcing: training feeds the decoder the target shifted right (``<bos> y1 y2``)
+and asks for the target itself (``y1 y2 <eos>``) at every position at once; the causal
+mask stops position i from peeking at i+1. See ``shift_right``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import tinytorch as tt
+from tinytorch import nn
+from tinytorch.nn import functional as F
+
+from .attention import causal_mask, padding_mask
+from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer
+from .positional import LearnedPositionalEmbedding, PositionalEncoding, TokenEmbedding
+
+
+@dataclass
+class TransformerConfig:
+    """Everything that defines a model's shape (saved in checkpoints)."""
+
+    src_vocab_size: int = 8000
+    tgt_vocab_size: int = 8000
+    d_model: int = 256
+    nhead: int = 4
+    num_encoder_layers: int = 3
+    num_decoder_layers: int = 3
+    dim_feedforward: int = 1024
+    dropout: float = 0.1
+    activation: str = "relu"
+    norm_first: bool = False        # False: post-LN (the paper); True: pre-LN
+    final_norm: bool = True         # a LayerNorm after each stack, as nn.Transformer has
+    max_len: int = 256
+    pad_id: int = 0
+    tie_embeddings: bool = True     # one matrix for source, target and output projection
+    positional: str = "sinusoidal"  # or "learned"
+    layer_norm_eps: float = 1e-5
+
+    def __post_init__(self):
+        if self.d_model % self.nhead:
+            raise ValueError(
+                f"TransformerConfig: d_model {self.d_model} is not divisible by nhead {self.nhead}")
+        if self.tie_embeddings and self.src_vocab_size != self.tgt_vocab_size:
+            raise ValueError(
+                "TransformerConfig: tie_embeddings needs one joint vocabulary (src_vocab_size == "
+                f"tgt_vocab_size), got {self.src_vocab_size} and {self.tgt_vocab_size}")
+        if self.positional not in ("sinusoidal", "learned"):
+            raise ValueError(f"TransformerConfig: positional must be 'sinusoidal' or 'learned', "
+                             f"got {self.positional!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TransformerConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"TransformerConfig: unknown fields {sorted(unknown)}")
+        return cls(**d)
+
+
+def _positions(cfg):
+    cls = PositionalEncoding if cfg.positional == "sinusoidal" else LearnedPositionalEmbedding
+    return cls(cfg.d_model, cfg.max_len, cfg.dropout)
+
+
+def _layer_args(cfg):
+    return dict(d_model=cfg.d_model, nhead=cfg.nhead, dim_feedforward=cfg.dim_feedforward,
+                dropout=cfg.dropout, activation=cfg.activation, norm_first=cfg.norm_first,
+                layer_norm_eps=cfg.layer_norm_eps)
+
+
+def _final_norm(cfg):
+    return nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps) if cfg.final_norm else None
+
+
+def shift_right(tgt, bos_id: int):
+    """Teacher forcing input: (batch, len) targets -> (batch, len) with bos first, last dropped.
+
+    tgt     = [y1, y2, y3, eos]       what the decoder must predict
+    tgt_in  = [bos, y1, y2, y3]       what it reads (shift_right(tgt))
+    """
+    bos = tt.full((tgt.shape[0], 1), bos_id, dtype=tt.int64, device=tgt.device)
+    return tt.cat([bos, tgt[:, :-1]], dim=1)
+
+
+class Transformer(nn.Module):
+    """Encoder-decoder: src (batch, src_len), tgt_in (batch, tgt_len) int64 ids ->
+    logits (batch, tgt_len, tgt_vocab_size)."""
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = cfg = config
+        self.src_embed = TokenEmbedding(cfg.src_vocab_size, cfg.d_model, cfg.pad_id)
+        self.tgt_embed = (self.src_embed if cfg.tie_embeddings else
+                          TokenEmbedding(cfg.tgt_vocab_size, cfg.d_model, cfg.pad_id))
+        self.src_pos = _positions(cfg)
+        self.tgt_pos = _positions(cfg)
+        self.encoder = Encoder([EncoderLayer(**_layer_args(cfg))
+                                for _ in range(cfg.num_encoder_layers)], _final_norm(cfg))
+        self.decoder = Decoder([DecoderLayer(**_layer_args(cfg))
+                                for _ in range(cfg.num_decoder_layers)], _final_norm(cfg))
+        self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab_size, bias=not cfg.tie_embeddings)
+        if cfg.tie_embeddings:
+            self.generator.weight = self.tgt_embed.embedding.weight
+
+    def encode(self, src):
+        """src (batch, src_len) -> memory (batch, src_len, d_model), src padding mask."""
+        src_pad = padding_mask(src, self.config.pad_id)
+        x = self.src_pos(self.src_embed(src))
+        return self.encoder(x, src_key_padding_mask=src_pad), src_pad
+
+    def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0,
+               keep_weights: bool = False):
+        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab).
+
+        With a ``cache`` (transformer.cache.make_cache), tgt_in holds only the new
+        tokens, which sit at positions offset, offset + 1, ...
+        """
+        y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
+        n = tgt_in.shape[1]
+        if cache is None:
+            mask = causal_mask(n, device=tgt_in.device)
+            tgt_pad = padding_mask(tgt_in, self.config.pad_id)
+            y = self.decoder(y, memory, tgt_mask=mask, tgt_key_padding_mask=tgt_pad,
+                             memory_key_padding_mask=src_pad, keep_weights=keep_weights)
+        else:  # incremental: earlier positions come from the cache; no future is present
+            y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
+                             cache=cache, keep_weights=keep_weights)
+        return self.generator(y)
+
+    def forward(self, src, tgt_in):
+        memory, src_pad = self.encode(src)
+        return self.decode(tgt_in, memory, src_pad)
+
+    def loss(self, src, tgt_in, tgt_out, label_smoothing: float = 0.0):
+        """Mean cross-entropy over the non-padding target positions."""
+        logits = self(src, tgt_in)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
+                               ignore_index=self.config.pad_id, label_smoothing=label_smoothing)
+
+
+class DecoderOnly(nn.Module):
+    """GPT-style causal language model: ids (batch, len) -> next-token logits (batch, len, vocab).
+
+    Each layer is an encoder layer with a causal mask (self-attention only, no memory).
+    """
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = cfg = config
+        self.embed = TokenEmbedding(cfg.tgt_vocab_size, cfg.d_model, cfg.pad_id)
+        self.pos = _positions(cfg)
+        self.blocks = Encoder([EncoderLayer(**_layer_args(cfg))
+                               for _ in range(cfg.num_decoder_layers)], _final_norm(cfg))
+        self.lm_head = nn.Linear(cfg.d_model, cfg.tgt_vocab_size, bias=not cfg.tie_embeddings)
+        if cfg.tie_embeddings:
+            self.lm_head.weight = self.embed.embedding.weight
+
+    def forward(self, ids):
+        x = self.pos(self.embed(ids))
+        x = self.blocks(x, mask=causal_mask(ids.shape[1], device=ids.device))
+        return self.lm_head(x)
+
+
+class EncoderOnly(nn.Module):
+    """BERT-style encoder: ids (batch, len) -> hidden states (batch, len, d_model), with
+    a masked-token head (``mlm_logits``) and a classification head on the first token
+    (``classify``; put a [CLS]-like token first)."""
+
+    def __init__(self, config: TransformerConfig, num_classes: int = 2):
+        super().__init__()
+        self.config = cfg = config
+        self.embed = TokenEmbedding(cfg.src_vocab_size, cfg.d_model, cfg.pad_id)
+        self.pos = _positions(cfg)
+        self.encoder = Encoder([EncoderLayer(**_layer_args(cfg))
+                                for _ in range(cfg.num_encoder_layers)], _final_norm(cfg))
+        self.mlm_head = nn.Linear(cfg.d_model, cfg.src_vocab_size, bias=not cfg.tie_embeddings)
+        if cfg.tie_embeddings:
+            self.mlm_head.weight = self.embed.embedding.weight
+        self.cls_head = nn.Linear(cfg.d_model, num_classes)
+
+    def forward(self, ids):
+        pad = padding_mask(ids, self.config.pad_id)
+        return self.encoder(self.pos(self.embed(ids)), src_key_padding_mask=pad)
+
+    def mlm_logits(self, ids):
+        """(batch, len, vocab): what token belongs at each (masked) position."""
+        return self.mlm_head(self(ids))
+
+    def classify(self, ids):
+        """(batch, num_classes) logits from the first position's hidden state."""
+        return self.cls_head(self(ids)[:, 0])
