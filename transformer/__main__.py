@@ -1,0 +1,221 @@
+"""``python -m transformer <command>``: train, translate, evaluate.
+
+    python -m transformer train                       # the built-in corpus, ~10 minutes on 2 cores
+    python -m transformer train --data ../shared/data/tatoeba-eng-spa --minutes 20
+    python -m transformer translate "Hello world."
+    python -m transformer evaluate --beam 4
+
+Mistakes a user can make (a missing file, a corrupt checkpoint, --device cuda without
+CuPy) print one line and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import tinytorch as tt
+from tinytorch.serialization import CheckpointError
+
+from .data.corpus import CorpusError
+
+DEFAULT_OUT = "runs/translator"
+
+
+class UsageError(Exception):
+    """A mistake in how the program was called."""
+
+
+USER_ERRORS = (UsageError, FileNotFoundError, CorpusError, CheckpointError)
+
+
+def _check_device(device: str) -> str:
+    if device == "cuda" and not tt.cuda.is_available():
+        raise UsageError("--device cuda needs CuPy and a GPU: pip install -e '.[gpu]' "
+                         "(cupy-cuda12x), or use --device cpu")
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"--device must be cpu or cuda, got {device!r}")
+    return device
+
+
+def cmd_train(a) -> None:
+    from .train import TrainArgs, Trainer  # noqa: PLC0415
+
+    if a.data is not None and not os.path.exists(a.data):
+        raise FileNotFoundError(f"--data {a.data}: no such file or directory")
+    args = TrainArgs(
+        data=a.data, out=a.out, size=a.size, d_model=a.d_model, nhead=a.heads, layers=a.layers,
+        dim_feedforward=a.ff, dropout=a.dropout, vocab_size=a.vocab_size, max_len=a.max_len,
+        steps=a.steps, minutes=a.minutes, batch_tokens=a.batch_tokens, lr=a.lr, warmup=a.warmup,
+        label_smoothing=a.label_smoothing, eval_every=a.eval_every, seed=a.seed,
+        device=_check_device(a.device), resume=a.resume, beam=a.beam, progress=not a.no_progress)
+    if a.resume and not os.path.exists(os.path.join(a.out, "checkpoint.npz")):
+        raise FileNotFoundError(f"--resume: no checkpoint in {a.out} (train without --resume first)")
+    t0 = time.perf_counter()
+    trainer = Trainer(args)
+    trainer.run()
+    trainer.final_report()
+    try:
+        from .plots import plot_loss  # noqa: PLC0415
+
+        png = os.path.join(a.out, "loss.png")
+        plot_loss(trainer.metrics_file, png)
+        print(f"loss curve: {png}")
+    except RuntimeError as e:  # no matplotlib
+        print(f"(no loss curve: {e})")
+    print(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
+
+
+def _load(a):
+    from .checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint  # noqa: PLC0415
+
+    path = a.checkpoint or checkpoint_path(a.out)
+    device = _check_device(a.device)
+    return model_from_checkpoint(load_checkpoint(path), path, device)
+
+
+def _sentences(a):
+    if a.sentence:
+        return [" ".join(a.sentence)]
+    if a.file:
+        with open(a.file, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    return None
+
+
+def cmd_translate(a) -> None:
+    from .evaluate import translate  # noqa: PLC0415
+
+    model, tok = _load(a)
+    opts = {}
+    if a.sample:
+        opts = dict(do_sample=True, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
+    sentences = _sentences(a)
+    if sentences is None:  # interactive
+        print("English sentence (empty line or Ctrl-D to quit):")
+        for line in sys.stdin:
+            if not line.strip():
+                break
+            print(translate(model, tok, [line.strip()], num_beams=a.beam, device=a.device, **opts)[0])
+        return
+    outputs = translate(model, tok, sentences, num_beams=a.beam, device=a.device, **opts)
+    for s, t in zip(sentences, outputs):
+        print(t if len(sentences) > 1 or not (a.attention or a.attention_text) else f"{s} -> {t}")
+    if a.attention or a.attention_text:
+        _show_attention(model, tok, sentences[0], outputs[0], a)
+
+
+def _show_attention(model, tok, source, translation, a) -> None:
+    from .attention_maps import cross_attention  # noqa: PLC0415
+    from .plots import attention_table, plot_attention  # noqa: PLC0415
+
+    weights, src_tokens, tgt_tokens = cross_attention(model, tok, source, tok.encode(translation),
+                                                      device=a.device)
+    if a.attention_text:
+        for layer in range(weights.shape[0]):
+            for head in range(weights.shape[1]):
+                print(f"\ncross-attention, layer {layer + 1}, head {head + 1} "
+                      f"(rows: Spanish tokens, columns: English tokens)")
+                print(attention_table(weights[layer, head], src_tokens, tgt_tokens))
+    if a.attention:
+        plot_attention(weights, src_tokens, tgt_tokens, a.attention,
+                       title=f"{source}  ->  {translation}")
+        print(f"attention map: {a.attention}")
+
+
+def cmd_evaluate(a) -> None:
+    from .data.corpus import load_corpus, read_tsv  # noqa: PLC0415
+    from .evaluate import evaluate_pairs  # noqa: PLC0415
+
+    model, tok = _load(a)
+    if a.data is None:
+        from .data.synthetic import make_splits  # noqa: PLC0415
+
+        pairs = make_splits(seed=a.seed)["test"]
+    elif os.path.isdir(a.data):
+        pairs = load_corpus(a.data, seed=a.seed)["test"]
+    else:
+        pairs = read_tsv(a.data)
+    t0 = time.perf_counter()
+    r = evaluate_pairs(model, tok, pairs, num_beams=a.beam, device=a.device, examples=a.examples)
+    for en, ref, hyp in r["examples"]:
+        print(f"EN   {en}\nREF  {ref}\nOUT  {hyp}\n")
+    name = "greedy" if a.beam == 1 else f"beam {a.beam}"
+    print(f"{len(pairs)} sentences, {name}: BLEU {r['bleu']:.1f}  chrF {r['chrf']:.1f}  "
+          f"({time.perf_counter() - t0:.0f} s)")
+    print(f"sacreBLEU signatures: {r['bleu_signature']} | {r['chrf_signature']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m transformer",
+                                description="Train and use a toy English->Spanish translator.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a translator (default: the built-in corpus)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--data", help="a TSV of english<TAB>spanish lines, or a directory with "
+                   "pairs.tsv/valid.tsv/test.tsv (default: the built-in synthetic corpus)")
+    t.add_argument("--out", default=DEFAULT_OUT, help="directory for checkpoint and metrics")
+    t.add_argument("--size", default="small", choices=["tiny", "small", "base"])
+    t.add_argument("--d-model", type=int, help="override the size's d_model")
+    t.add_argument("--heads", type=int, help="override the number of attention heads")
+    t.add_argument("--layers", type=int, help="override encoder and decoder layers (each)")
+    t.add_argument("--ff", type=int, help="override the feed-forward width")
+    t.add_argument("--dropout", type=float, default=0.1)
+    t.add_argument("--vocab-size", type=int, default=1000, help="BPE vocabulary (joint EN+ES)")
+    t.add_argument("--max-len", type=int, default=64, help="longest sentence in tokens")
+    t.add_argument("--steps", type=int, help="train this many steps (overrides --minutes)")
+    t.add_argument("--minutes", type=float, default=7.0, help="training time budget")
+    t.add_argument("--batch-tokens", type=int, default=3000, help="padded src+tgt tokens per batch")
+    t.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    t.add_argument("--warmup", type=int, default=300, help="warm-up steps")
+    t.add_argument("--label-smoothing", type=float, default=0.1)
+    t.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
+    t.add_argument("--beam", type=int, default=4, help="beam size for the final test score")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="cpu", help="cpu or cuda")
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(fn=cmd_train)
+
+    def model_args(q):
+        q.add_argument("--out", default=DEFAULT_OUT, help="the training run's directory")
+        q.add_argument("--checkpoint", help="a checkpoint file (default: OUT/checkpoint.npz)")
+        q.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+        q.add_argument("--device", default="cpu")
+
+    r = sub.add_parser("translate", help="translate a sentence, a file, or interactively")
+    r.add_argument("sentence", nargs="*", help="the English sentence (else --file or stdin)")
+    r.add_argument("--file", help="translate each line of this file")
+    model_args(r)
+    r.add_argument("--sample", action="store_true", help="sample instead of greedy/beam")
+    r.add_argument("--temperature", type=float, default=1.0)
+    r.add_argument("--top-k", type=int)
+    r.add_argument("--top-p", type=float)
+    r.add_argument("--attention", metavar="PNG", help="draw the cross-attention to this PNG")
+    r.add_argument("--attention-text", action="store_true", help="print the cross-attention")
+    r.set_defaults(fn=cmd_translate)
+
+    e = sub.add_parser("evaluate", help="BLEU and chrF (sacrebleu) on a test set")
+    e.add_argument("--data", help="a TSV file or corpus directory (default: built-in test split)")
+    model_args(e)
+    e.add_argument("--examples", type=int, default=5, help="examples to print")
+    e.add_argument("--seed", type=int, default=0, help="seed of the built-in corpus")
+    e.set_defaults(fn=cmd_evaluate)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except USER_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
