@@ -20,8 +20,11 @@ def _array_from_data(data, dtype):
     elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         arr = data.copy()
     else:
-        arr = np.asarray(data)
-        if arr.dtype == object:
+        try:
+            arr = np.asarray(data)
+        except ValueError:  # NumPy 2 refuses ragged nested lists
+            arr = np.empty(0, dtype=object)
+        if arr.dtype.kind in "OSUV":  # objects, strings, bytes
             raise TypeError(
                 f"tensor: could not make a tensor from {type(data).__name__}; give a number, "
                 f"a (nested) list of numbers of equal lengths, or an array")
@@ -64,7 +67,10 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    return tuple(int(n) for n in size)
+    size = tuple(int(n) for n in size)
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"trying to create a tensor with a negative dimension: size {size}")
+    return size
 
 
 def _xp(device):

@@ -215,8 +215,8 @@ class Tensor(TensorMethods):
         for a in args:
             if isinstance(a, Tensor):
                 dtype, device = a.dtype, a.device
-            elif isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
-                device = a
+            elif isinstance(a, str) and (a == "cpu" or a.startswith("cuda") or not _is_dtype(a)):
+                device = a  # an unknown string is reported as an unknown device
             else:
                 dtype = a
         from .ops.conversion import Cast, Clone, ToDevice  # noqa: PLC0415
@@ -303,12 +303,22 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def _is_dtype(name: str) -> bool:
+    try:
+        dtypes.as_dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
 def _as_array(data):
     """An ndarray from an array, a CuPy array, a Tensor, a number or a nested list."""
     if isinstance(data, Tensor):
         return data.array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         return data
+    if isinstance(data, np.generic):  # a NumPy scalar (0-d op result): keep its dtype
+        return np.asarray(data)
     from .creation import _array_from_data  # noqa: PLC0415
 
     return _array_from_data(data, None)

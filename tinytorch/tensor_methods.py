@@ -325,9 +325,15 @@ class TensorMethods:
                     f"{name}: a leaf tensor that requires grad is being used in an in-place "
                     f"operation. Wrap the update in `with torch.no_grad():` (as optimizers and "
                     f"nn.init do), or use the out-of-place form.")
-            alias = _tensor_type[0](self.array)
+            if self.grad_fn is not None and self.grad_fn.is_view:
+                raise RuntimeError(
+                    f"{name}: this tensor is a view (of {self.grad_fn.name}) of a tensor that "
+                    f"requires grad; modifying it in place would not update its base's graph "
+                    f"(a silently wrong gradient). Use the out-of-place form, or .clone() the "
+                    f"view before modifying it.")
+            # The op reads a copy: its backward may save it, and the memory is overwritten below.
+            alias = _tensor_type[0](self.array.copy())
             alias._requires_grad, alias.grad_fn = self._requires_grad, self.grad_fn
-            alias._version = version_cell(self)
             result = out_of_place(alias, *others)
             if result.shape != self.shape:
                 raise RuntimeError(
@@ -364,7 +370,8 @@ class TensorMethods:
                               lambda a: array_module(a).clip(a, min, max, out=a))
 
     def zero_(self):
-        return self.fill_(0)
+        return self._in_place("zero_", lambda s: S.masked_fill(s, _everywhere(s), 0),
+                              lambda a: a.fill(0))
 
     def fill_(self, value):
         def mutate(a):

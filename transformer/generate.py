@@ -39,21 +39,30 @@ def _reorder_cache(cache, index):
 
 
 class _Stepper:
-    """Next-token log-probabilities for growing prefixes, with or without the KV cache."""
+    """Next-token logits for growing prefixes, with or without the KV cache.
 
-    def __init__(self, model, memory, src_pad, use_cache):
+    The pad token is never generated (its logit is -inf, as in fairseq): a generated pad
+    would be masked out as padding when the prefix is re-read without the cache, and
+    it is not an output anyway.
+    """
+
+    def __init__(self, model, memory, src_pad, use_cache, ban=None):
         self.model, self.memory, self.src_pad = model, memory, src_pad
         self.cache = make_cache(model) if use_cache else None
+        self.ban = ban
 
     def __call__(self, prefix):
-        """prefix (rows, t) int64 -> logits (rows, vocab) for position t."""
+        """prefix (rows, t) int64 -> logits (rows, vocab) NumPy, for position t."""
         if self.cache is None:
             logits = self.model.decode(prefix, self.memory, self.src_pad)
         else:
             t = prefix.shape[1] - 1
             logits = self.model.decode(prefix[:, t:], self.memory, self.src_pad,
                                        cache=self.cache, offset=t)
-        return logits[:, -1]
+        logits = logits[:, -1].numpy().copy()
+        if self.ban is not None:
+            logits[:, self.ban] = -np.inf
+        return logits
 
     def reorder(self, index):
         self.memory = self.memory.index_select(0, tt.tensor(index))
@@ -76,26 +85,29 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
     try:
         with tt.no_grad():
             memory, src_pad = model.encode(src)
+            pad_id = getattr(getattr(model, "config", None), "pad_id", None)
+            ban = pad_id if pad_id not in (bos_id, eos_id) else None
             if num_beams > 1:
                 if do_sample:
                     raise ValueError("generate: choose beam search or sampling, not both")
                 return _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams,
-                                    length_penalty, use_cache, return_scores)
+                                    length_penalty, use_cache, return_scores, ban)
             return _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample,
-                                     temperature, top_k, top_p, use_cache, return_scores, generator)
+                                     temperature, top_k, top_p, use_cache, return_scores, generator,
+                                     ban)
     finally:
         model.train(was_training)
 
 
 def _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample, temperature,
-                      top_k, top_p, use_cache, return_scores, generator):
+                      top_k, top_p, use_cache, return_scores, generator, ban=None):
     batch = memory.shape[0]
-    step = _Stepper(model, memory, src_pad, use_cache)
+    step = _Stepper(model, memory, src_pad, use_cache, ban)
     prefix = np.full((batch, 1), bos_id, dtype=np.int64)
     done = np.zeros(batch, dtype=bool)
     all_logits = []
     for _ in range(max_len):
-        logits = step(tt.tensor(prefix)).numpy()           # (batch, vocab)
+        logits = step(tt.tensor(prefix))                   # (batch, vocab)
         all_logits.append(logits)
         if do_sample:
             nxt = _sample(logits, temperature, top_k, top_p, generator)
@@ -139,12 +151,13 @@ def _sample(logits, temperature, top_k, top_p, generator):
         probs = np.where(keep, probs, 0.0)
         probs /= probs.sum(axis=-1, keepdims=True)
     rng = generator._gen if generator is not None else tt.random.default_generator("cpu")
-    u = rng.random((probs.shape[0], 1))
-    return np.minimum((np.cumsum(probs, axis=-1) < u).sum(axis=-1), probs.shape[-1] - 1)
+    cdf = np.cumsum(probs, axis=-1)
+    u = rng.random((probs.shape[0], 1)) * cdf[:, -1:]     # in [0, total): never past the end
+    return (cdf <= u).sum(axis=-1)                        # first token whose cdf exceeds u
 
 
 def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, length_penalty,
-                 use_cache, return_scores):
+                 use_cache, return_scores, ban=None):
     """Beam search with a length penalty: score = sum log p / len ** length_penalty.
 
     Every source sentence keeps ``num_beams`` hypotheses; a hypothesis that emits eos is
@@ -153,7 +166,7 @@ def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, len
     """
     batch = memory.shape[0]
     rows = np.repeat(np.arange(batch), num_beams)
-    step = _Stepper(model, memory, src_pad, use_cache)
+    step = _Stepper(model, memory, src_pad, use_cache, ban)
     step.reorder(rows)                                      # (batch * beams, ...)
     prefix = np.full((batch * num_beams, 1), bos_id, dtype=np.int64)
     scores = np.zeros((batch, num_beams))
@@ -161,7 +174,7 @@ def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, len
     finished = [[] for _ in range(batch)]                  # (score, tokens)
     closed = np.zeros(batch, dtype=bool)
     for t in range(1, max_len + 1):
-        logp = _log_softmax(step(tt.tensor(prefix)).numpy().astype(np.float64))
+        logp = _log_softmax(step(tt.tensor(prefix)).astype(np.float64))
         vocab = logp.shape[-1]
         cand = (scores.reshape(-1, 1) + logp).reshape(batch, num_beams * vocab)
         top = np.argsort(-cand, axis=-1, kind="stable")[:, : 2 * num_beams]
@@ -204,11 +217,13 @@ def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, len
         if closed.all():
             break
     results, best_scores = [], []
+    n = prefix.shape[1] - 1                                # tokens in each live beam
     for b in range(batch):
-        if not finished[b]:  # nothing ended: take the best live beam
-            i = int(np.argmax(scores[b]))
-            finished[b].append((scores[b, i] / max_len ** length_penalty,
-                                [int(x) for x in prefix[b * num_beams + i, 1:]]))
+        if not closed[b]:  # max_len reached: the live beams compete with the finished ones
+            for i in range(num_beams):
+                if np.isfinite(scores[b, i]):
+                    finished[b].append((scores[b, i] / n ** length_penalty,
+                                        [int(x) for x in prefix[b * num_beams + i, 1:]]))
         sc, toks = max(finished[b], key=lambda s: s[0])
         results.append(toks)
         best_scores.append(sc)

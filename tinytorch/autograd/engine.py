@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import array_module
+from .function import _tensor_type
 
 
 def sum_to(grad, shape, op_name: str = "op"):
@@ -80,31 +81,20 @@ def _root(arr):
     return arr
 
 
-class _Owner:
-    """Hands each leaf a gradient array that no other leaf or caller shares.
+def _own(arr, seen: set):
+    """``arr``, or a copy of it, as a gradient array that no other leaf or caller shares.
 
     Ops pass gradients through without copying (``a + b`` sends the same array to
-    both), so the first time an array reaches a leaf we copy it unless it is a
-    fresh array nobody else has seen. Later accumulation is then in place.
+    both), so the first time an array reaches a leaf we copy it unless it is a fresh
+    array nobody else has seen (``seen`` holds the ids of the ones handed out, and of
+    the caller's ``gradient``). Later accumulation into it is then in place.
     """
-
-    def __init__(self):
-        self.seen = set()
-
-    def mark(self, arr):
-        self.seen.add(id(_root(arr)))
-
-    def own(self, arr):
-        if not hasattr(arr, "base"):  # a NumPy scalar from a 0-d op
-            arr = np.asarray(arr)
-            self.mark(arr)
-            return arr
-        key = id(_root(arr))
-        if arr.base is not None or key in self.seen:
-            arr = arr.copy()
-            key = id(arr)
-        self.seen.add(key)
-        return arr
+    if not hasattr(arr, "base"):  # a Python number from a 0-d op
+        arr = np.asarray(arr)
+    elif arr.base is not None or id(arr) in seen:
+        arr = arr.copy()
+    seen.add(id(arr))
+    return arr
 
 
 def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
@@ -113,15 +103,13 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     ``gradient`` is dL/d(tensor); it may be omitted only for a one-element tensor
     (then it is 1). Called by ``Tensor.backward``.
     """
-    from ..tensor import Tensor  # noqa: PLC0415 (circular at import time only)
-
     if not tensor._requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn, so there is no "
             "graph to go back through. Create the inputs with requires_grad=True (or call "
             "x.requires_grad_()), and check for a no_grad() block or a .detach() on the way.")
-    xp = array_module(tensor.array)
-    owner = _Owner()
+    Tensor = _tensor_type[0]
+    seen = set()  # ids of gradient arrays that someone else holds (see _own)
     if gradient is None:
         if tensor.array.size != 1:
             raise RuntimeError(
@@ -129,35 +117,42 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 f"tensor has shape {tuple(tensor.shape)}. Reduce it first (loss.sum() or "
                 f"loss.mean()) or pass the upstream gradient: t.backward(gradient=...) with "
                 f"shape {tuple(tensor.shape)}.")
-        grad = xp.ones_like(tensor.array)
+        grad = array_module(tensor.array).ones_like(tensor.array)
     else:
-        grad = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
+        grad = (gradient.array if isinstance(gradient, Tensor)
+                else array_module(tensor.array).asarray(gradient))
         if grad.shape != tensor.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
                 f"{tuple(tensor.shape)}; they must be equal")
         if grad.dtype != tensor.dtype:
             grad = grad.astype(tensor.dtype)
-        owner.mark(grad)
+        seen.add(id(_root(grad)))
 
     root = tensor.grad_fn if tensor.grad_fn is not None else tensor
     order_counts = _count_consumers(root)
     grads = {root: grad}
     ready = [root]
+    # The loop runs once per node: the common case (no hooks, no version check, shapes
+    # as expected) is kept free of function calls beyond the op's own backward.
     while ready:
         node = ready.pop()
         g = grads.pop(node, None)
         if node.is_leaf_node:
             if g is not None:
-                _accumulate(node, g, owner, Tensor)
+                if node.grad is None and node._hooks is None:  # the common case, inlined
+                    node.grad = Tensor(_own(g, seen))
+                else:
+                    _accumulate(node, g, seen, Tensor)
             continue
         parents = node.parents
         if g is not None:
-            g = _run_tensor_hooks(node, g, owner, Tensor)
+            if node._hooks is not None or node._retain is not None:
+                g = _run_tensor_hooks(node, g, seen, Tensor)
             if node._versions:
                 _check_versions(node)
             out = node.backward(g)
-            if len(parents) == 1:
+            if out.__class__ is not tuple:  # one input: a bare array
                 out = (out,)
         else:
             out = (None,) * len(parents)
@@ -166,7 +161,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 continue
             if gi is not None:
                 if parent.is_leaf_node:
-                    shape, dtype = parent.array.shape, parent.array.dtype
+                    arr = parent.array
+                    shape, dtype = arr.shape, arr.dtype
                 else:
                     shape, dtype = parent.out_shape, parent.out_dtype
                 if gi.shape != shape or gi.dtype != dtype:
@@ -178,7 +174,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             if count == 0:
                 ready.append(parent)
         if not retain_graph:
-            node.release()
+            node.saved = node.parents = None  # node.release(), inlined
 
 
 def _count_consumers(root) -> dict:
@@ -215,7 +211,7 @@ def _check_versions(node) -> None:
                 f"tensor before modifying it.")
 
 
-def _run_tensor_hooks(node, g, owner, Tensor):
+def _run_tensor_hooks(node, g, seen, Tensor):
     """Hooks and retain_grad() registered on the non-leaf tensor this node produced."""
     if node._hooks:
         for hook in node._hooks:
@@ -225,7 +221,7 @@ def _run_tensor_hooks(node, g, owner, Tensor):
     if node._retain is not None:
         t = node._retain()
         if t is not None:
-            owned = owner.own(g)
+            owned = _own(g, seen)
             if t.grad is None:
                 t.grad = Tensor(owned)
             else:
@@ -233,7 +229,7 @@ def _run_tensor_hooks(node, g, owner, Tensor):
     return g
 
 
-def _accumulate(leaf, g, owner, Tensor) -> None:
+def _accumulate(leaf, g, seen, Tensor) -> None:
     """leaf.grad += g, after the leaf's hooks (which see the summed gradient, once)."""
     if leaf._hooks:
         for hook in leaf._hooks:
@@ -241,7 +237,7 @@ def _accumulate(leaf, g, owner, Tensor) -> None:
             if result is not None:
                 g = result.array
     if leaf.grad is None:
-        leaf.grad = Tensor(owner.own(g))
+        leaf.grad = Tensor(_own(g, seen))
     else:
         acc = leaf.grad.array
         if acc.shape != g.shape:

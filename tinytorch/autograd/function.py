@@ -106,30 +106,34 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or plain Python numbers) and record it if needed."""
+        # This runs for every op call: one pass over the inputs collects both the arrays
+        # and the parents (see benchmarks/bench_ops.py before making it more general).
         Tensor = _tensor_type[0]
         node = cls()
         arrays = []
+        parents = []
         requires = False
         for t in inputs:
             if isinstance(t, Tensor):
                 arrays.append(t.array)
                 if t._requires_grad:
                     requires = True
+                    fn = t.grad_fn
+                    parents.append(t if fn is None else fn)
+                    continue
             else:
                 arrays.append(t)
-        out = node.forward(*arrays, **options)
+            parents.append(None)
+        try:
+            out = node.forward(*arrays, **options)
+        except ValueError as e:  # free when nothing is raised: only errors pay for this
+            raise _broadcast_error(cls, arrays, e) from None
         if out.__class__ is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)  # NumPy turns 0-d results into scalars; keep arrays
         result = Tensor(out)
         if cls.is_view:
             result._version = version_cell(inputs[0])
         if requires and _state.enabled and out.dtype.kind == "f":  # ints/bools carry no grad
-            parents = []
-            for t in inputs:
-                if isinstance(t, Tensor) and t._requires_grad:
-                    parents.append(t.grad_fn if t.grad_fn is not None else t)
-                else:
-                    parents.append(None)
             node.parents = tuple(parents)
             node.out_shape = out.shape
             node.out_dtype = out.dtype
@@ -140,6 +144,17 @@ class Function:
             result._requires_grad = True
             result.grad_fn = node
         return result
+
+
+def _broadcast_error(cls, arrays, error):
+    """NumPy's "operands could not be broadcast" as an error naming the op and the shapes."""
+    if "broadcast" not in str(error):
+        return error
+    shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+    return ValueError(
+        f"{cls.__name__.lower()}: shapes {shapes} cannot be broadcast together: compared from "
+        f"the last dim, each pair of sizes must be equal or one of them 1. Reshape or "
+        f"unsqueeze one operand (e.g. x.unsqueeze(-1)) so the dims line up.")
 
 
 def is_tensor(x) -> bool:
@@ -169,7 +184,13 @@ def version_cell(t) -> list:
 def _snapshot(cls, inputs, result):
     """(version cell, version now) for every tensor whose values backward reads."""
     Tensor = _tensor_type[0]
-    saved = [inputs[i] for i in cls.saves_inputs if isinstance(inputs[i], Tensor)]
+    snap = []
+    n = len(inputs)
+    for i in cls.saves_inputs:
+        if i < n and isinstance(inputs[i], Tensor):
+            cell = version_cell(inputs[i])
+            snap.append((cell, cell[0]))
     if cls.saves_output:
-        saved.append(result)
-    return tuple((cell, cell[0]) for cell in map(version_cell, saved))
+        cell = version_cell(result)
+        snap.append((cell, cell[0]))
+    return snap

@@ -28,6 +28,11 @@ class _GradMode:
 
     _mode = True
 
+    def __new__(cls, func=None, *args):
+        self = super().__new__(cls)
+        # @no_grad without parentheses, as PyTorch allows: decorate at once
+        return self.__call__(func) if callable(func) else self
+
     def __enter__(self):
         self._prev = _state.enabled
         _state.enabled = self._mode

@@ -25,9 +25,18 @@ def promote(out, a, b):
     ``float32 + int64``; PyTorch gives the default float dtype (float32) unless an
     operand tensor already is float64. No silent upcast to float64.
     """
-    if out.dtype == _F64 and getattr(a, "dtype", None) != _F64 and getattr(b, "dtype", None) != _F64:
+    if out.dtype == _F64 and not _decides_f64(a, b) and not _decides_f64(b, a):
         return out.astype(np.float32)
     return out
+
+
+def _decides_f64(x, other) -> bool:
+    """Is ``x`` a float64 array that makes the result float64? A 0-d one does only when the
+    other operand is not a tensor with dimensions (PyTorch: dimensioned tensors win over
+    0-d ones, and Python numbers never decide)."""
+    if getattr(x, "dtype", None) is None or x.dtype != _F64:
+        return False
+    return x.ndim > 0 or getattr(other, "ndim", 0) == 0
 
 
 class _Binary(Function):

@@ -16,8 +16,11 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
 
 
 def normalize_dims(dim, ndim: int, op: str):
-    """None (all axes) or a sorted tuple of axes from an int or a sequence of ints."""
-    if dim is None:
+    """None (all axes) or a sorted tuple of axes from an int or a sequence of ints.
+
+    An empty sequence means all axes too, as in PyTorch (``x.sum(dim=())`` is ``x.sum()``).
+    """
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
         return None
     if isinstance(dim, (list, tuple)):
         axes = tuple(sorted(normalize_dim(d, ndim, op) for d in dim))

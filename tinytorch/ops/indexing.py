@@ -85,9 +85,16 @@ class Gather(Function):
             raise IndexError(
                 f"gather: index out of range for dim {dim} of size {x.shape[axis]} "
                 f"(min {int(index.min())}, max {int(index.max())})")
+        if any(m > n for i, (m, n) in enumerate(zip(index.shape, x.shape)) if i != axis):
+            raise RuntimeError(
+                f"gather: index of shape {index.shape} is larger than the input {x.shape} on a "
+                f"dim other than {dim}; it may only be smaller there")
         self.axis, self.in_shape = axis, x.shape
         self.save(index)
-        return array_module(x).take_along_axis(x, index, axis=axis)
+        # As in PyTorch, the index may be smaller than x on the other dims: it reads from the
+        # leading corner x[:m0, :m1, ...] (take_along_axis wants those sizes equal).
+        corner = tuple(slice(None) if i == axis else slice(m) for i, m in enumerate(index.shape))
+        return array_module(x).take_along_axis(x[corner], index, axis=axis)
 
     def backward(self, g):
         # each output element came from x at (..., index, ...): scatter-add g there
@@ -145,7 +152,7 @@ class IndexPut(Function):
         # those positions (summed back over broadcasting by the engine)
         gx = None
         if self.needs_grad(0):
-            gx = g.copy()
+            gx = array_module(g).array(g)  # a copy, and an array even when g is a 0-d scalar
             gx[self.key] = 0
         gv = g[self.key] if self.needs_grad(1) else None
         return gx, gv

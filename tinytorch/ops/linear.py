@@ -27,10 +27,12 @@ class Linear(Function):
                 f"linear: input is {x.dtype} but the weight is {weight.dtype}; convert the input "
                 f"(x.to(weight.dtype)) or the module (module.to(dtype))")
         self.save(x, weight)
-        y = x @ weight.T
+        # Fold every leading dim into rows: one (rows, in) @ (in, out) GEMM is about twice
+        # as fast as NumPy's loop of small per-batch GEMMs for a 3-D @ 2-D matmul.
+        y = x.reshape(-1, weight.shape[1]) @ weight.T
         if bias is not None:
             y += bias
-        return y
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, g):
         # y = x W^T + b, i.e. y_ni = sum_j x_nj W_ij + b_i, with n running over all rows:
@@ -40,7 +42,7 @@ class Linear(Function):
         x, weight = self.saved
         out_f, in_f = weight.shape
         g2 = g.reshape(-1, out_f)
-        gx = (g @ weight) if self.needs_grad(0) else None
+        gx = (g2 @ weight).reshape(x.shape) if self.needs_grad(0) else None
         gw = (g2.T @ x.reshape(-1, in_f)) if self.needs_grad(1) else None
         gb = g2.sum(axis=0) if len(self.parents) > 2 and self.needs_grad(2) else None
         return gx, gw, gb

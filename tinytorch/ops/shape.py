@@ -97,8 +97,10 @@ class Expand(Function):
 
 
 class Contiguous(Function):
+    """A C-ordered copy (``contiguous`` calls it only when x is not C-ordered already)."""
+
     def forward(self, x):
-        return array_module(x).ascontiguousarray(x)
+        return x.copy(order="C")
 
     def backward(self, g):
         return g
@@ -150,6 +152,8 @@ class Narrow(Function):
     def forward(self, x, dim, start, length):
         self.in_shape = x.shape
         axis = normalize_dim(dim, x.ndim, "narrow")
+        if -x.shape[axis] <= start < 0:
+            start += x.shape[axis]  # a negative start counts from the end, as in PyTorch
         if start < 0 or length < 0 or start + length > x.shape[axis]:
             raise IndexError(
                 f"narrow: start {start} + length {length} exceeds dim {dim} of size "
@@ -222,7 +226,9 @@ def expand_as(x, other):
 
 
 def contiguous(x):
-    return Contiguous.apply(x)
+    """x itself when it is already C-contiguous (as PyTorch; a new tensor sharing x's memory
+    would not share its version counter), else a C-ordered copy."""
+    return x if x.array.flags.c_contiguous else Contiguous.apply(x)
 
 
 def cat(tensors, dim=0):

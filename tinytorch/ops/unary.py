@@ -181,7 +181,8 @@ class Gelu(Function):
         if approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + t)
-        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2.0))))
+        # asarray: on a 0-d x NumPy returns a scalar, which backend.erf takes for CuPy's
+        return 0.5 * x * (1 + erf(xp.asarray(x * (1 / math.sqrt(2.0)))))
 
     def backward(self, g):
         (x,) = self.saved
@@ -193,7 +194,7 @@ class Gelu(Function):
             du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
         # y = x Phi(x)  =>  dy/dx = Phi(x) + x phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi)
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
+        cdf = 0.5 * (1 + erf(xp.asarray(x * (1 / math.sqrt(2.0)))))
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (cdf + x * pdf)
 
