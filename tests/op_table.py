@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
+import strategies as S
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import strategies as S
 
 
 @dataclass(frozen=True)
@@ -218,7 +217,7 @@ def reshape_case(draw):
     return Case((draw(S.floats(s)),), {"shape": tuple(target)})
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _factorizations(n: int, max_dims: int = 4) -> tuple:
     """Every shape of up to ``max_dims`` dims whose sizes multiply to n (1s included)."""
     found = [()] if n == 1 else []

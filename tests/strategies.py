@@ -222,8 +222,8 @@ def basic_key(draw, shape, allow_none: bool = True):
 def int_array_key(draw, shape):
     """An advanced index for an array of ``shape`` (at least 1-D): an integer array (1-D
     or 2-D, negative values too, longer than the dim so positions repeat) at one dim,
-    sometimes with a second one at the next dim broadcast against it, and ``:`` or an
-    Ellipsis before it."""
+    sometimes with a second one at the next dim broadcast against it, and ``:`` before it
+    (or an Ellipsis, when the arrays index the last dims)."""
     p = draw(st.integers(0, len(shape) - 1))
     rows = draw(st.integers(1, 2))
     length = shape[p] + draw(st.integers(1, 2))
@@ -235,7 +235,9 @@ def int_array_key(draw, shape):
     key = [index_into(shape[p])]
     if p + 1 < len(shape) and draw(st.booleans()):
         key.append(index_into(shape[p + 1]))
-    lead = [Ellipsis] if p and draw(st.booleans()) else [slice(None)] * p
+    # an Ellipsis puts the index arrays at the last dims: only right when they are there
+    at_end = p + len(key) == len(shape)
+    lead = [Ellipsis] if p and at_end and draw(st.booleans()) else [slice(None)] * p
     return tuple(lead + key)
 
 

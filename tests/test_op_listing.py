@@ -10,10 +10,10 @@ import pkgutil
 
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from op_table import ROWS, as_tuple, graph_nodes, make_inputs
 
 import tinytorch
 import tinytorch.ops
-from op_table import ROWS, as_tuple, graph_nodes, make_inputs
 from tinytorch.autograd import Function
 
 #: Op classes whose outputs are bool or int: no gradient, no row needed.

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from op_table import ROWS, as_tuple, const_tensors, make_inputs
 
 import tinytorch
-from op_table import ROWS, as_tuple, const_tensors, make_inputs
 from tinytorch.autograd import gradcheck
 
 needs_cuda = pytest.mark.skipif(not tinytorch.cuda.is_available(), reason="needs CUDA + CuPy")

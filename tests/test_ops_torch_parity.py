@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from op_table import ROWS, as_tuple, make_inputs
 
 import tinytorch
-from op_table import ROWS, as_tuple, make_inputs
 
 torch = pytest.importorskip("torch")
 

@@ -111,7 +111,7 @@ def erf(x):
     NumPy has no ``erf``: SciPy's is used when installed (CuPy's on a GPU), else
     ``math.erf`` element by element, which is exact but slow on large arrays.
     """
-    if not isinstance(x, np.ndarray):
+    if not isinstance(x, (np.ndarray, np.generic)):
         from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415
 
         return cupy_erf(x)
