@@ -17,6 +17,7 @@ import sys
 import time
 
 import tinytorch as tt
+from tinytorch.allocator import keep_freed_memory
 from tinytorch.serialization import CheckpointError
 
 from .data.corpus import CorpusError
@@ -209,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # 1.7x faster training steps; see tinytorch/allocator.py
     try:
         args.fn(args)
     except USER_ERRORS as e:
