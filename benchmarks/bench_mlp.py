@@ -78,7 +78,7 @@ def numpy_step(x, y):
 
 
 def torch_step(x, y):
-    import torch  # noqa: PLC0415
+    import torch
 
     model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -98,7 +98,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=200)
     a = ap.parse_args()
     try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+        from threadpoolctl import threadpool_limits
 
         threadpool_limits(a.threads)
     except ImportError:
@@ -108,7 +108,7 @@ def main():
     y = rng.integers(0, 10, 64)
     rows = [("tinytorch", tinytorch_step(x, y)), ("numpy by hand", numpy_step(x, y))]
     try:
-        import torch  # noqa: PLC0415
+        import torch
 
         torch.set_num_threads(a.threads)
         rows.append(("pytorch", torch_step(x, y)))

@@ -180,7 +180,7 @@ def _bodies(op, size, seed=0):
 def blas_threads() -> int:
     """How many threads NumPy's BLAS uses (threadpoolctl if installed, else env/CPU count)."""
     try:
-        from threadpoolctl import threadpool_info  # noqa: PLC0415
+        from threadpoolctl import threadpool_info
 
         counts = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
         if counts:
@@ -205,7 +205,7 @@ def machine_info(threads) -> dict:
 def _limit_blas(threads):
     """Hold NumPy's BLAS to ``threads`` too (needs threadpoolctl; else a no-op)."""
     try:
-        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+        from threadpoolctl import threadpool_limits
     except ImportError:
         return None
     return threadpool_limits(limits=threads, user_api="blas")

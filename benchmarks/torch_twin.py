@@ -25,7 +25,8 @@ class TorchTranslator(nn.Module):
         super().__init__()
         self.pad_id, self.scale = pad_id, math.sqrt(d_model)
         self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
-        self.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)))
+        self.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)),
+                             persistent=False)
         self.core = nn.Transformer(d_model, nhead, num_layers, num_layers, dim_feedforward,
                                    dropout, batch_first=True)
         self.drop = nn.Dropout(dropout)
@@ -33,16 +34,54 @@ class TorchTranslator(nn.Module):
     def _embed(self, ids):
         return self.drop(self.embed(ids) * self.scale + self.positions[: ids.shape[1]])
 
-    def forward(self, src, tgt_in):
+    def encode(self, src):
+        src_pad = src == self.pad_id
+        return self.core.encoder(self._embed(src), src_key_padding_mask=src_pad), src_pad
+
+    def decode(self, tgt_in, memory, src_pad):
         n = tgt_in.shape[1]
-        causal = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
-        src_pad, tgt_pad = src == self.pad_id, tgt_in == self.pad_id
-        y = self.core(self._embed(src), self._embed(tgt_in), tgt_mask=causal,
-                      src_key_padding_mask=src_pad, tgt_key_padding_mask=tgt_pad,
-                      memory_key_padding_mask=src_pad)
+        causal = torch.triu(torch.ones(n, n, dtype=torch.bool, device=tgt_in.device), 1)
+        y = self.core.decoder(self._embed(tgt_in), memory, tgt_mask=causal,
+                              tgt_key_padding_mask=tgt_in == self.pad_id,
+                              memory_key_padding_mask=src_pad)
         return y @ self.embed.weight.T
+
+    def forward(self, src, tgt_in):
+        return self.decode(tgt_in, *self.encode(src))
+
+    @torch.no_grad()
+    def greedy(self, src, bos_id: int, steps: int, eos_id: int | None = None):
+        """Greedy decoding without a cache (nn.Transformer has none): (batch, <= steps) ids.
+        Stops early once every row has produced ``eos_id``."""
+        memory, src_pad = self.encode(src)
+        prefix = torch.full((src.shape[0], 1), bos_id, dtype=torch.long, device=src.device)
+        done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        for _ in range(steps):
+            logits = self.decode(prefix, memory, src_pad)[:, -1]
+            logits[:, self.pad_id] = -torch.inf
+            nxt = logits.argmax(-1)
+            prefix = torch.cat([prefix, nxt[:, None]], dim=1)
+            if eos_id is not None:
+                done |= nxt == eos_id
+                if bool(done.all()):
+                    break
+        return prefix[:, 1:]
 
     def loss(self, src, tgt_in, tgt_out, label_smoothing: float = 0.0):
         logits = self(src, tgt_in)
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
-                                           ignore_index=self.pad_id, label_smoothing=label_smoothing)
+        return nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=self.pad_id,
+            label_smoothing=label_smoothing)
+
+
+def to_tinytorch_state(model: TorchTranslator) -> dict:
+    """The twin's weights under our Transformer's names (NumPy arrays), for checking that
+    both compute the same function."""
+    from transformer.torch_compat import convert_state_dict, torch_state_to_numpy  # noqa: PLC0415
+
+    state = {}
+    for key, value in convert_state_dict(torch_state_to_numpy(model)).items():
+        if key == "embed.weight":
+            key = "src_embed.embedding.weight"
+        state[key.removeprefix("core.")] = value
+    return state

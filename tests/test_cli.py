@@ -78,3 +78,40 @@ def test_every_command_has_help(capsys):
             main([cmd, "--help"])
         assert e.value.code == 0
         assert "usage" in capsys.readouterr().out
+
+
+def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(corpus, tmp_path, monkeypatch):
+    """SIGINT arrives in the middle of step 3 (after backward, before the optimizer):
+    the step completes, the checkpoint is saved, the run exits with 130 and says how to
+    resume; the resumed run ends bit-identical to an uninterrupted one."""
+    import os
+    import signal
+
+    straight = Trainer(_args(corpus, tmp_path / "a", 6), log=lambda *a: None)
+    straight.run()
+
+    said = []
+    first = Trainer(_args(corpus, tmp_path / "b", 6), log=said.append)
+    calls = {"n": 0}
+    real_step = first.optimizer.step
+
+    def step_with_ctrl_c(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered here, mid-step
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(first.optimizer, "step", step_with_ctrl_c)
+    with pytest.raises(SystemExit) as exit_info:
+        first.run()
+    assert exit_info.value.code == 130
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert first.step == 3
+    assert any("--resume" in line for line in said)
+
+    resumed = Trainer(_args(corpus, tmp_path / "b", 6, resume=True), log=lambda *a: None)
+    assert resumed.step == 3
+    resumed.run()
+    a, b = _weights(straight), _weights(resumed)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)

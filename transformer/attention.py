@@ -30,6 +30,7 @@ import numpy as np
 import tinytorch as tt
 from tinytorch.autograd import Function
 from tinytorch.backend import array_module
+from tinytorch.ops.softmax import flushed_exp
 from tinytorch.random import bernoulli_array
 
 #: What blocked scores are filled with before the softmax (finite: -inf gives NaN rows).
@@ -106,7 +107,7 @@ class ScaledDotProductAttention(Function):
         if blocked is not None:
             scores = xp.where(blocked, q.dtype.type(MASKED_SCORE), scores)
         scores -= scores.max(axis=-1, keepdims=True)
-        p = xp.exp(scores, out=scores)
+        p = flushed_exp(scores, out=scores)  # blocked scores: e^-64, zeroed just below
         p /= p.sum(axis=-1, keepdims=True)
         if blocked is not None:
             p = xp.where(blocked, q.dtype.type(0), p)  # a fully blocked row: zeros

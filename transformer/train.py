@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -107,7 +109,7 @@ def validation_loss(model, src, tgt, batch_tokens, device) -> float:
     model.eval()
     total, count = 0.0, 0
     with tt.no_grad():
-        for b in eval_batches(src, tgt, batch_tokens):
+        for b in eval_batches(src, tgt, batch_tokens, model.config.pad_id):
             logits = model(tt.tensor(b.src, device=device), tt.tensor(b.tgt_in, device=device))
             loss = nn.functional.cross_entropy(
                 logits.reshape(-1, logits.shape[-1]), tt.tensor(b.tgt_out.reshape(-1), device=device),
@@ -212,8 +214,8 @@ class Trainer:
         bar = _progress(total, a.progress, self.step)
         window, tokens, started = [], 0, time.perf_counter()
         last_print = started
-        try:
-            while not self._done():
+        with _CtrlC() as ctrl_c:
+            while not self._done() and not ctrl_c.pressed:
                 t0 = time.perf_counter()
                 loss, n = self.train_step(next(self.batches))
                 dt = time.perf_counter() - t0
@@ -230,20 +232,18 @@ class Trainer:
                 elif time.perf_counter() - last_print > 5:
                     last_print = time.perf_counter()
                     self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
-                if self.step % a.eval_every == 0:
+                if self.step % a.eval_every == 0 and not ctrl_c.pressed:
                     self.evaluate(float(np.mean(window)))
                     window = []
                     self.save()
-        except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        if ctrl_c.pressed:
             self.save()
-            if bar is not None:
-                bar.close()
             self.log(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt}.\n"
                      f"Resume with: python -m transformer train --out {a.out} --resume "
                      f"(and the same other options)")
-            raise SystemExit(130) from None
-        if bar is not None:
-            bar.close()
+            raise SystemExit(130)
         if window:
             self.evaluate(float(np.mean(window)))
         self.save()
@@ -268,3 +268,31 @@ class Trainer:
         with open(os.path.join(self.args.out, "test_scores.json"), "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
         return report
+
+
+class _CtrlC:
+    """Ctrl-C during training: finish the current step, then save and exit.
+
+    A KeyboardInterrupt raised in the middle of a step (say, between the optimizer
+    update and the step counter) would save a state that no uninterrupted run ever
+    had, and the resumed run would drift. So the first Ctrl-C only sets ``pressed``;
+    the loop checks it between steps. A second Ctrl-C interrupts at once.
+    """
+
+    def __enter__(self):
+        self.pressed = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.pressed = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: now
+        print("\nCtrl-C: finishing this step, then saving (Ctrl-C again to quit at once)",
+              flush=True)
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False

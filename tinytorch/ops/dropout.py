@@ -9,6 +9,8 @@ from ..random import bernoulli_array
 
 
 class Dropout(Function):
+    """y = x * m / (1 - p), m a random 0/1 mask with P(m = 1) = 1 - p; y has x's shape."""
+
     def forward(self, x, p=0.5):
         keep = bernoulli_array(x.shape, 1.0 - p, device_of(x))
         self.scale = 1.0 / (1.0 - p)

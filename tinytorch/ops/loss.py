@@ -17,6 +17,7 @@ import math
 
 from ..autograd.function import Function
 from ..backend import array_module
+from .softmax import flushed_exp
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -59,6 +60,9 @@ def _check_common(reduction, op):
 
 
 class CrossEntropy(Function):
+    """loss = -sum_c q_c log softmax(x)_c per row, q the (smoothed) one-hot target;
+    x (N, C) or (N, C, d1, ...) logits, target (N) or (N, d1, ...) int64."""
+
     def forward(self, x, target, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         _check_common(reduction, "cross_entropy")
         if not 0.0 <= label_smoothing <= 1.0:
@@ -72,8 +76,8 @@ class CrossEntropy(Function):
                 f"cross_entropy: target ids must be in [0, {classes - 1}] (or ignore_index="
                 f"{ignore_index}), got [{int(safe_t.min())}, {int(safe_t.max())}]")
         # log p = x - logsumexp(x), shifted by the row max so exp cannot overflow
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        logp = logits - logits.max(axis=1, keepdims=True)
+        logp -= xp.log(flushed_exp(logp).sum(axis=1, keepdims=True))
         nll = -xp.take_along_axis(logp, safe_t[:, None], axis=1)[:, 0]
         if label_smoothing:
             smooth = -logp.mean(axis=1)  # -sum_c (1/C) log p_c
@@ -94,7 +98,7 @@ class CrossEntropy(Function):
         logp, t, valid = self.saved
         reduction, eps, count, in_shape, classes = self.options
         xp = array_module(logp)
-        grad = xp.exp(logp)
+        grad = flushed_exp(logp)
         rows = xp.arange(grad.shape[0])
         grad[rows, t] -= 1 - eps
         if eps:

@@ -7,6 +7,8 @@ from ..backend import array_module
 
 
 class Pad(Function):
+    """y = x with ``value`` added around the last dims: (..., n) -> (..., left + n + right)."""
+
     def forward(self, x, pad=(), value=0.0):
         if len(pad) % 2 or len(pad) // 2 > x.ndim:
             raise ValueError(

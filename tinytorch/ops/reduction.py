@@ -31,6 +31,8 @@ def _require_float(x, op):
 
 
 class Sum(Function):
+    """y = sum of x over ``dim`` (all dims by default); bools and ints sum as int64."""
+
     def forward(self, x, dim=None, keepdim=False):
         self.axes = normalize_dims(dim, x.ndim, "sum")
         self.keepdim = keepdim
@@ -46,6 +48,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """y = mean of x over ``dim`` (all dims by default); float inputs only."""
+
     def forward(self, x, dim=None, keepdim=False):
         _require_float(x, "mean")
         self.axes = normalize_dims(dim, x.ndim, "mean")
@@ -101,7 +105,7 @@ class Amax(Function):
         return y
 
     def backward(self, g):
-        # dy/dx_i = 1/k for the k elements equal to the max (ties), 0 elsewhere
+        # dy/dx_i = 1/k for the k elements equal to the max (the min for Amin), 0 elsewhere
         x, y = self.saved
         hit = x == _spread(y, self.in_shape, self.axes, self.keepdim)
         count = hit.sum(axis=self.axes, keepdims=True)
@@ -109,6 +113,8 @@ class Amax(Function):
 
 
 class Amin(Amax):
+    """Smallest value over ``dim``; ties share the gradient evenly (Amax's backward)."""
+
     take = "min"
 
 
@@ -219,6 +225,8 @@ class Norm(Function):
 
 
 class Argmax(Function):
+    """Index (int64) of the largest value over ``dim``, or of the flattened x: no gradient."""
+
     take = "argmax"
 
     def forward(self, x, dim=None, keepdim=False):
@@ -233,6 +241,8 @@ class Argmax(Function):
 
 
 class Argmin(Argmax):
+    """Index (int64) of the smallest value over ``dim``, or of the flattened x: no gradient."""
+
     take = "argmin"
 
 

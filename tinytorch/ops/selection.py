@@ -89,6 +89,8 @@ class Maximum(Function):
 
 
 class Minimum(Maximum):
+    """Elementwise min(a, b); at ties each side gets half the gradient, as PyTorch."""
+
     take_larger = False
 
 
@@ -113,16 +115,22 @@ class _NoGrad(Function):
 
 
 class Compare(_NoGrad):
+    """Elementwise a == b, a < b, ..., logical and bitwise and/or/xor: bool (or int), no grad."""
+
     def forward(self, a, b, op):
         return getattr(array_module(a if hasattr(a, "shape") else b), op)(a, b)
 
 
 class LogicalNot(_NoGrad):
+    """not x for a bool x, ~x (bitwise) for an integer one: no gradient."""
+
     def forward(self, x):
         return array_module(x).logical_not(x) if x.dtype == np.bool_ else ~x
 
 
 class OneHot(_NoGrad):
+    """x (...) int64 class ids -> (..., num_classes) int64, 1 at each id: no gradient."""
+
     def forward(self, x, num_classes=-1):
         if x.dtype.kind not in "iu":
             raise TypeError(f"one_hot: expects an integer (int64) tensor of class indices, got {x.dtype}")

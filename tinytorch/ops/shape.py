@@ -25,6 +25,8 @@ def _shape_arg(shape):
 
 
 class Reshape(Function):
+    """y = x's elements, in the same order, with a new shape (a view when possible)."""
+
     is_view = True
 
     def forward(self, x, shape):
@@ -38,10 +40,13 @@ class Reshape(Function):
                 f"(one -1 may stand for the rest)") from None
 
     def backward(self, g):
+        # only the shape changed, not the elements: dL/dx = g reshaped to x's shape
         return g.reshape(self.in_shape)
 
 
 class Transpose(Function):
+    """y = x with dims ``dim0`` and ``dim1`` swapped: a view."""
+
     is_view = True
 
     def forward(self, x, dim0, dim1):
@@ -54,6 +59,8 @@ class Transpose(Function):
 
 
 class Permute(Function):
+    """y = x with its dims reordered: y's dim i is x's dim ``dims[i]``; a view."""
+
     is_view = True
 
     def forward(self, x, dims):
@@ -66,6 +73,7 @@ class Permute(Function):
         return x.transpose(axes)
 
     def backward(self, g):
+        # undo the reordering: apply the inverse permutation (argsort of dims) to g
         return g.transpose(self.inverse)
 
 
@@ -103,10 +111,13 @@ class Contiguous(Function):
         return x.copy(order="C")
 
     def backward(self, g):
+        # a copy, y = x  =>  dL/dx = g
         return g
 
 
 class Cat(Function):
+    """y = the inputs joined along ``dim`` (all other sizes equal)."""
+
     def forward(self, *arrays, dim=0):
         first = arrays[0]
         axis = normalize_dim(dim, first.ndim, "cat")
@@ -128,6 +139,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """y = the inputs (all one shape) stacked along a new dim ``dim``."""
+
     def forward(self, *arrays, dim=0):
         first = arrays[0]
         for i, a in enumerate(arrays):

@@ -10,6 +10,27 @@ from ..autograd.function import Function
 from ..backend import array_module
 from .dims import normalize_dim
 
+#: Below these exponents exp() would land near or under the smallest normal number
+#: (1.2e-38 in float32), where NumPy's exp runs up to 25x slower and later arithmetic on
+#: the denormal results slower still (NumPy cannot flush denormals to zero).
+EXP_FLOOR = {"float32": -64.0, "float64": -680.0}
+
+
+def flushed_exp(x, out=None):
+    """exp(x) for x <= 0 (scores minus their max), raising results below exp(floor) to it.
+
+    A probability of e^-64 = 1.6e-28 instead of something smaller is invisible next to
+    the row's largest one (at least 1/C): the change is far below float32 resolution,
+    and it keeps softmax and cross-entropy at full speed when a confident model's
+    logits spread over more than ~87. ``out`` may be ``x`` itself (in place).
+    """
+    xp = array_module(x)
+    floor = EXP_FLOOR.get(x.dtype.name)
+    if floor is None:
+        return xp.exp(x, out=out)
+    y = xp.maximum(x, x.dtype.type(floor), out=out)
+    return xp.exp(y, out=y)
+
 
 class Softmax(Function):
     """y_i = exp(x_i) / sum_j exp(x_j) along ``dim``."""

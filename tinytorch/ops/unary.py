@@ -20,6 +20,8 @@ def as_float(x):
 
 
 class Exp(Function):
+    """y = exp(x), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -34,6 +36,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """y = ln(x), elementwise."""
+
     saves_inputs = (0,)
 
     def forward(self, x):
@@ -48,6 +52,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """y = sqrt(x), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -62,6 +68,8 @@ class Sqrt(Function):
 
 
 class Rsqrt(Function):
+    """y = 1 / sqrt(x), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -76,6 +84,8 @@ class Rsqrt(Function):
 
 
 class Abs(Function):
+    """y = |x|, elementwise."""
+
     saves_inputs = (0,)
 
     def forward(self, x):
@@ -89,6 +99,8 @@ class Abs(Function):
 
 
 class Sin(Function):
+    """y = sin(x), elementwise."""
+
     saves_inputs = (0,)
 
     def forward(self, x):
@@ -103,6 +115,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """y = cos(x), elementwise."""
+
     saves_inputs = (0,)
 
     def forward(self, x):
@@ -117,6 +131,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    """y = tanh(x), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -131,6 +147,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -149,6 +167,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    """y = max(x, 0), elementwise."""
+
     saves_output = True
 
     def forward(self, x):
@@ -185,21 +205,23 @@ class Gelu(Function):
         return 0.5 * x * (1 + erf(xp.asarray(x * (1 / math.sqrt(2.0)))))
 
     def backward(self, g):
+        # exact: y = x Phi(x)  =>  dy/dx = Phi(x) + x phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi)
+        # tanh:  y = x/2 (1 + t), t = tanh(u), u = sqrt(2/pi)(x + 0.044715 x^3)
+        #        =>  dy/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi)(1 + 3 * 0.044715 x^2)
         (x,) = self.saved
         xp = array_module(x)
         if self.approximate == "tanh":
-            # y = x/2 (1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715 x^3)
-            # dy/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi)(1 + 3 * 0.044715 x^2)
             t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        # y = x Phi(x)  =>  dy/dx = Phi(x) + x phi(x),  phi(x) = exp(-x^2/2) / sqrt(2 pi)
         cdf = 0.5 * (1 + erf(xp.asarray(x * (1 / math.sqrt(2.0)))))
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (cdf + x * pdf)
 
 
 class Clamp(Function):
+    """y = min(max(x, min), max), elementwise (either bound may be None)."""
+
     saves_inputs = (0,)
 
     def forward(self, x, min=None, max=None):  # noqa: A002 (PyTorch's names)

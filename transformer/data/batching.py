@@ -21,11 +21,12 @@ class Batch:
     tgt_in: np.ndarray    # (batch, tgt_len) int64: bos y1 .. ym (padded)
     tgt_out: np.ndarray   # (batch, tgt_len) int64: y1 .. ym eos (padded)
     index: np.ndarray     # (batch,) positions of these pairs in the dataset
+    pad_id: int = 0
 
     @property
     def num_tokens(self) -> int:
         """Target tokens that count in the loss (not padding)."""
-        return int((self.tgt_out != 0).sum())
+        return int((self.tgt_out != self.pad_id).sum())
 
 
 def encode_pairs(tokenizer, pairs, max_len: int):
@@ -49,7 +50,8 @@ def pad(seqs, pad_id: int = 0) -> np.ndarray:
 
 def make_batch(src, tgt, index, pad_id: int = 0) -> Batch:
     tgt_p = pad([tgt[i] for i in index], pad_id)
-    return Batch(pad([src[i] for i in index], pad_id), tgt_p[:, :-1], tgt_p[:, 1:], np.asarray(index))
+    return Batch(pad([src[i] for i in index], pad_id), tgt_p[:, :-1], tgt_p[:, 1:],
+                 np.asarray(index), pad_id)
 
 
 def bucket(lengths: np.ndarray, order: np.ndarray, batch_tokens: int, chunk: int = 4096):

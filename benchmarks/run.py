@@ -1,0 +1,178 @@
+"""The benchmark suite: training steps S/M/L against PyTorch and the GEMM peak,
+decoding, per-op overhead and a breakdown of one step, in one run.
+
+    python -m benchmarks            # the full suite (about 10 minutes on 2 cores)
+    python -m benchmarks --quick    # S and M at 2 threads, fewer repeats (< 3 minutes)
+    python benchmarks/run.py --configs M --threads 1,2
+
+Each measurement runs in a fresh process with its BLAS threads set in the
+environment before NumPy starts (and ``torch.set_num_threads``), so thread pools,
+peak RSS and allocator state belong to that measurement alone. Tinytorch and
+PyTorch run the same model on the same batch with the same thread count, and every
+figure is the median of several timed repetitions after warm-up. Run it on an idle
+machine: with 2 cores, anything else running makes 2-thread BLAS wait on a busy core.
+The table is printed and saved, with the machine and versions, as JSON under
+``benchmarks/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_ops import machine_info
+from benchmarks.workload import CONFIGS
+
+
+def _env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def child(module: str, args: list[str], threads: int) -> list[dict]:
+    """Run ``python -m module args`` in a fresh process; its stdout's JSON lines."""
+    proc = subprocess.run([sys.executable, "-m", module, *args], env=_env(threads), cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def training(configs, threads_list, frameworks, device, quick) -> tuple[list[dict], dict]:
+    peaks, rows = {}, []
+    for threads in threads_list:
+        peaks[threads] = child("benchmarks.gemm_peak", [], threads)[0]["peak_gflops"]
+        print(f"# NumPy fp32 GEMM peak, {threads} thread(s): {peaks[threads]:.0f} GFLOP/s",
+              flush=True)
+    for name in configs:
+        repeats = 3 if quick else (5 if name == "L" else 10)
+        for threads in threads_list:
+            pair = {}
+            for fw in frameworks:
+                r = child("benchmarks.train_step",
+                          ["--config", name, "--framework", fw, "--threads", str(threads),
+                           "--device", device, "--repeats", str(repeats),
+                           "--warmup", "1" if quick else "2"], threads)[0]
+                r["mfu"] = r["gflops"] / peaks[threads] if device == "cpu" else None
+                pair[fw] = r
+                rows.append(r)
+            if "torch" in pair:
+                pair["tinytorch"]["ratio_to_torch"] = pair["tinytorch"]["step_s"] / pair["torch"]["step_s"]
+                pair["tinytorch"]["rss_ratio_to_torch"] = (
+                    pair["tinytorch"]["peak_rss_mb"] / pair["torch"]["peak_rss_mb"])
+            for r in pair.values():
+                print(format_training_row(r), flush=True)
+    return rows, peaks
+
+
+TRAIN_HEADER = (f"{'config':<6} {'threads':>7} {'framework':<10} {'step ms':>9} {'(min-max)':>15} "
+                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'RSS MB':>7} {'ratio':>6}")
+
+
+def format_training_row(r: dict) -> str:
+    mfu = f"{100 * r['mfu']:5.1f}%" if r.get("mfu") is not None else f"{'-':>6}"
+    ratio = f"{r['ratio_to_torch']:6.2f}" if "ratio_to_torch" in r else f"{'':>6}"
+    spread = f"({r['min_s'] * 1e3:.0f}-{r['max_s'] * 1e3:.0f})"
+    return (f"{r['config']:<6} {r['threads']:>7} {r['framework']:<10} {r['step_s'] * 1e3:9.1f} "
+            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} "
+            f"{r['peak_rss_mb']:7.0f} {ratio}")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="S and M, 2 threads, fewer repeats")
+    p.add_argument("--configs", default=None, help="comma-separated of S,M,L (default: all)")
+    p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (CuPy against PyTorch CUDA)")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: "
+                   "training,decoding,ops,breakdown,denormals")
+    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
+    a = p.parse_args(argv)
+
+    configs = (a.configs or ("S,M" if a.quick else "S,M,L")).split(",")
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        p.error(f"unknown configs {unknown}; choose from {sorted(CONFIGS)}")
+    threads_list = [int(t) for t in (a.threads or ("2" if a.quick else "1,2")).split(",")]
+    frameworks = ["tinytorch"] + ([] if a.no_torch or not has_torch() else ["torch"])
+    skip = set(filter(None, a.skip.split(",")))
+    top = max(threads_list)
+    started = time.perf_counter()
+    info = machine_info(top)
+    print(f"# {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | numpy "
+          f"{info['numpy']} | torch {info['torch'] or 'not installed'} | {datetime.date.today()}")
+    results = {"machine": info, "date": str(datetime.date.today()), "quick": a.quick,
+               "device": a.device, "command": " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])}
+
+    if "training" not in skip:
+        print("\n## Training step (post-LN, tied embeddings, label smoothing 0.1, Adam)")
+        print(TRAIN_HEADER)
+        results["training"], results["gemm_peak_gflops"] = training(
+            configs, threads_list, frameworks, a.device, a.quick)
+    if "decoding" not in skip and a.device == "cpu":
+        print(f"\n## Decoding, config S, 64 sentences x 24 tokens, {top} thread(s)")
+        rows = child("benchmarks.decoding", ["--threads", str(top), "--repeats",
+                                             "1" if a.quick else "3"], top)
+        for r in rows:
+            print(f"{r['framework']:<10} {r['run']:<20} {r['s'] * 1e3:8.0f} ms  "
+                  f"{r['sentences_per_s']:7.1f} sentences/s")
+        base = next(r for r in rows if r["framework"] == "tinytorch" and r["run"] == "greedy, no cache")
+        cached = next(r for r in rows if r["run"] == "greedy, KV cache")
+        print(f"KV-cache speed-up (greedy): {base['s'] / cached['s']:.1f}x")
+        results["decoding"] = rows
+    if "ops" not in skip and a.device == "cpu":
+        print(f"\n## Per-op forward+backward, {top} thread(s)")
+        out = ROOT / "benchmarks" / "results" / ".ops-tmp.json"
+        subprocess.run([sys.executable, "-m", "benchmarks.bench_ops", "--threads", str(top),
+                        "--runs", "3" if a.quick else "7", "--out", str(out)]
+                       + (["--sizes", "tiny"] if a.quick else []),
+                       env=_env(top), cwd=ROOT, check=True)
+        results["ops"] = json.loads(out.read_text())["results"]
+        out.unlink()
+    if "breakdown" not in skip and a.device == "cpu":
+        name = "S" if a.quick and "M" not in configs else "M"
+        print(f"\n## Breakdown of one {name} training step, {top} thread(s)")
+        from benchmarks.breakdown import format_table
+        res = child("benchmarks.breakdown", ["--config", name, "--json"], top)[0]
+        print(format_table(res))
+        results["breakdown"] = res
+    if "denormals" not in skip and not a.quick and a.device == "cpu":
+        print(f"\n## Speed as the loss approaches zero (denormals), config S, {top} thread(s)")
+        res = child("benchmarks.denormals", ["--json"], top)[0]
+        print(f"step {res['early_ms']:.0f} ms at loss {res['early_loss']:.2f}, "
+              f"{res['late_ms']:.0f} ms at loss {res['late_loss']:.4f} (ratio {res['ratio']:.2f})")
+        results["denormals"] = res
+
+    elapsed = time.perf_counter() - started
+    results["elapsed_s"] = elapsed
+    out = Path(a.out) if a.out else ROOT / "benchmarks" / "results" / (
+        f"suite{'-quick' if a.quick else ''}-{a.device}-{datetime.date.today():%Y-%m-%d}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\n# {elapsed:.0f} s; saved {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Time training steps of one config in this process and print one JSON line.
+
+    python -m benchmarks.train_step --config M --framework tinytorch --threads 2
+
+The suite (benchmarks/run.py) starts one fresh process per (config, framework,
+threads), so that peak RSS is the config's own and BLAS thread pools start clean.
+BLAS threads must be fixed before NumPy is imported: run.py sets OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS in the child's environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+from .workload import CONFIGS, step_function, target_tokens, train_flops
+
+
+def time_steps(step, sync, warmup: int, repeats: int) -> list[float]:
+    for _ in range(warmup):
+        step()
+    sync()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def measure(framework: str, config: str, threads: int, device: str, warmup: int,
+            repeats: int) -> dict:
+    from tinytorch.allocator import keep_freed_memory
+
+    keep_freed_memory()  # both frameworks: the same malloc settings (see tinytorch/allocator.py)
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(threads)
+    cfg = CONFIGS[config]
+    step, sync = step_function(framework, cfg, device)
+    times = time_steps(step, sync, warmup, repeats)
+    med = statistics.median(times)
+    flops = train_flops(cfg)
+    return {
+        "framework": framework, "config": config, "threads": threads, "device": device,
+        "step_s": med, "min_s": min(times), "max_s": max(times), "repeats": repeats,
+        "tokens_per_s": target_tokens(cfg) / med, "gflops": flops / med / 1e9,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--config", choices=sorted(CONFIGS), required=True)
+    p.add_argument("--framework", choices=("tinytorch", "torch"), required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=10)
+    a = p.parse_args(argv)
+    result = measure(a.framework, a.config, a.threads, a.device, a.warmup, a.repeats)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The training-step workload shared by every benchmark: configs S/M/L, the random
+batches, the analytic FLOP count, and the two models (tinytorch and the PyTorch twin).
+
+All three configs are the translator's architecture: post-LN, ReLU, sinusoidal
+positions, one embedding tied to source/target/output, no dropout, label smoothing
+0.1, Adam(0.9, 0.98, eps 1e-9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    d_model: int
+    nhead: int
+    dim_feedforward: int
+    layers: int          # encoder layers = decoder layers
+    vocab: int
+    batch: int
+    length: int          # source and target length (padded)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CONFIGS = {
+    "S": Config("S", 128, 4, 512, 2, 4000, 64, 24),
+    "M": Config("M", 256, 4, 1024, 3, 8000, 64, 32),
+    "L": Config("L", 512, 8, 2048, 6, 16000, 32, 32),
+}
+
+PAD, BOS = 0, 1
+LABEL_SMOOTHING = 0.1
+ADAM = {"lr": 1e-4, "betas": (0.9, 0.98), "eps": 1e-9}
+
+
+def make_batch(cfg: Config, seed: int = 0, pad_fraction: float = 0.2):
+    """(src, tgt_in, tgt_out) int64 arrays of shape (batch, length), ~pad_fraction padding.
+
+    Sentence lengths are uniform in [length * (1 - 2 p), length], so on average a
+    fraction p of the positions are padding (at the end of each row, like real batches).
+    """
+    rng = np.random.default_rng(seed)
+    lo = max(1, round(cfg.length * (1 - 2 * pad_fraction)))
+
+    def ids(n_extra=0):
+        n = cfg.length + n_extra
+        out = rng.integers(4, cfg.vocab, size=(cfg.batch, n))
+        lengths = rng.integers(lo, cfg.length + 1, size=cfg.batch) + n_extra
+        out[np.arange(n)[None, :] >= lengths[:, None]] = PAD
+        return out
+
+    src = ids()
+    tgt = ids(1)
+    tgt[:, 0] = BOS
+    return src, tgt[:, :-1].copy(), tgt[:, 1:].copy()
+
+
+def train_flops(cfg: Config) -> float:
+    """Floating point operations of one training step (forward + backward), counting
+    every matrix product as 2 m n k and the backward as twice the forward. Padding
+    positions are counted: the hardware computes them too. Elementwise work (softmax,
+    layer norm, Adam) is left out, as in the usual MFU convention."""
+    b, n, d, ff, v = cfg.batch, cfg.length, cfg.d_model, cfg.dim_feedforward, cfg.vocab
+    tokens = b * n
+    attn = 2 * 2 * b * n * n * d                 # Q Kᵀ and weights @ V, all heads together
+    proj = 4 * 2 * tokens * d * d                # Q, K, V and output projections
+    ffn = 2 * 2 * tokens * d * ff                # two Linear layers
+    encoder = cfg.layers * (proj + attn + ffn)
+    decoder = cfg.layers * (2 * proj + 2 * attn + ffn)  # self- and cross-attention
+    output = 2 * tokens * d * v                  # the tied output projection
+    return 3.0 * (encoder + decoder + output)
+
+
+def target_tokens(cfg: Config) -> int:
+    """Target positions per step, padding included (the throughput convention)."""
+    return cfg.batch * cfg.length
+
+
+def tinytorch_model(cfg: Config, seed: int = 0):
+    import tinytorch as tt
+    from transformer.model import Transformer, TransformerConfig
+
+    tt.manual_seed(seed)
+    model = Transformer(TransformerConfig(
+        src_vocab_size=cfg.vocab, tgt_vocab_size=cfg.vocab, d_model=cfg.d_model, nhead=cfg.nhead,
+        num_encoder_layers=cfg.layers, num_decoder_layers=cfg.layers,
+        dim_feedforward=cfg.dim_feedforward, dropout=0.0, max_len=max(64, cfg.length + 1),
+        pad_id=PAD))
+    return model
+
+
+def torch_model(cfg: Config, seed: int = 0):
+    import torch
+
+    from .torch_twin import TorchTranslator
+
+    torch.manual_seed(seed)
+    model = TorchTranslator(cfg.vocab, cfg.d_model, cfg.nhead, cfg.layers, cfg.dim_feedforward,
+                            dropout=0.0, max_len=max(64, cfg.length + 1), pad_id=PAD)
+    return model
+
+
+def step_function(framework: str, cfg: Config, device: str = "cpu", seed: int = 0):
+    """A zero-argument training step (forward, loss, backward, Adam) and a sync function."""
+    src, tgt_in, tgt_out = make_batch(cfg, seed)
+    if framework == "tinytorch":
+        import tinytorch as tt
+
+        model = tinytorch_model(cfg, seed).to(device)
+        opt = tt.optim.Adam(model.parameters(), **ADAM)
+        s, i, o = (tt.tensor(a, device=device) for a in (src, tgt_in, tgt_out))
+
+        def step():
+            loss = model.loss(s, i, o, label_smoothing=LABEL_SMOOTHING)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        def sync():
+            if device != "cpu":
+                from tinytorch.backend import cupy_module
+                cupy_module().cuda.Device().synchronize()
+        return step, sync
+    import torch
+
+    model = torch_model(cfg, seed).to(device)
+    opt = torch.optim.Adam(model.parameters(), **ADAM)
+    s, i, o = (torch.from_numpy(a).to(device) for a in (src, tgt_in, tgt_out))
+
+    def step():
+        loss = model.loss(s, i, o, label_smoothing=LABEL_SMOOTHING)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def sync():
+        if device != "cpu":
+            torch.cuda.synchronize()
+    return step, sync
