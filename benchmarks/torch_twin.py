@@ -25,6 +25,9 @@ class TorchTranslator(nn.Module):
         super().__init__()
         self.pad_id, self.scale = pad_id, math.sqrt(d_model)
         self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        with torch.no_grad():  # as transformer.positional.TokenEmbedding: N(0, 1/d_model)
+            nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
+            self.embed.weight[pad_id] = 0
         self.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)),
                              persistent=False)
         self.core = nn.Transformer(d_model, nhead, num_layers, num_layers, dim_feedforward,

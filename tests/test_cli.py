@@ -73,7 +73,7 @@ def test_cli_translate_and_errors(corpus, tmp_path, capsys):
 
 
 def test_every_command_has_help(capsys):
-    for cmd in ("train", "translate", "evaluate"):
+    for cmd in ("train", "translate", "evaluate", "attention"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
@@ -115,3 +115,37 @@ def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(corpus, tmp_path, mo
     a, b = _weights(straight), _weights(resumed)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_attention_command_shows_every_kind_layer_and_head(corpus, tmp_path, capsys):
+    from transformer.attention_maps import attention_maps
+    from transformer.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
+
+    out = tmp_path / "run"
+    Trainer(_args(corpus, out, 2), log=lambda *a: None).run()
+    plots = tmp_path / "plots"
+    assert main(["attention", "--out", str(out), "--lang", "es", "--target", "Hola mundo.",
+                 "--plot", str(plots), "Hello world."]) == 0
+    printed = capsys.readouterr().out
+    model, tok = model_from_checkpoint(load_checkpoint(checkpoint_path(out)), str(out), "cpu")
+    cfg = model.config
+    for kind in ("autoatención del codificador", "autoatención enmascarada del decodificador",
+                 "atención cruzada"):
+        for layer in range(1, cfg.num_encoder_layers + 1):
+            for head in range(1, cfg.nhead + 1):
+                assert f"{kind}, capa {layer}, cabeza {head} " in printed
+    pytest.importorskip("matplotlib")
+    assert {p.name for p in plots.iterdir()} == {
+        "attention-encoder.png", "attention-decoder.png", "attention-cross.png"}
+
+    maps = attention_maps(model, tok, "Hello world.", tok.encode("Hola mundo."))
+    n_src = len(tok.encode("Hello world.")) + 1       # + eos
+    n_tgt = len(tok.encode("Hola mundo.")) + 1        # bos + tokens / tokens + eos
+    shapes = {"encoder": (n_src, n_src), "decoder": (n_tgt, n_tgt), "cross": (n_tgt, n_src)}
+    for kind, (weights, rows, cols) in maps.items():
+        assert weights.shape == (2, cfg.nhead) + shapes[kind] == (2, cfg.nhead, len(rows), len(cols))
+        np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-5)   # each query's weights
+    decoder = maps["decoder"][0]
+    assert (decoder[..., np.triu_indices(n_tgt, 1)[0], np.triu_indices(n_tgt, 1)[1]] == 0).all()
+    assert main(["attention", "--out", str(out), "--layer", "9", "Hi."]) == 2
+    assert "--layer 9" in capsys.readouterr().err

@@ -126,6 +126,60 @@ def _show_attention(model, tok, source, translation, a) -> None:
         print(f"attention map: {a.attention}")
 
 
+#: What the attention command prints and draws, in English and Spanish.
+LABELS = {
+    "en": {"encoder": "encoder self-attention", "decoder": "decoder masked self-attention",
+           "cross": "cross-attention", "layer": "layer", "head": "head",
+           "rows": {"encoder": "rows: English tokens (queries), columns: English tokens (keys)",
+                    "decoder": "rows: Spanish input tokens (queries), columns: the same (keys)",
+                    "cross": "rows: predicted Spanish tokens, columns: English tokens"}},
+    "es": {"encoder": "autoatención del codificador",
+           "decoder": "autoatención enmascarada del decodificador",
+           "cross": "atención cruzada", "layer": "capa", "head": "cabeza",
+           "rows": {"encoder": "filas: tokens en inglés (consultas), columnas: tokens en inglés "
+                               "(claves)",
+                    "decoder": "filas: tokens de entrada en español (consultas), columnas: los "
+                               "mismos (claves)",
+                    "cross": "filas: tokens en español predichos, columnas: tokens en inglés"}},
+}
+
+
+def cmd_attention(a) -> None:
+    from .attention_maps import KINDS, attention_maps  # noqa: PLC0415
+    from .evaluate import translate  # noqa: PLC0415
+    from .plots import attention_table, plot_attention  # noqa: PLC0415
+
+    model, tok = _load(a)
+    source = " ".join(a.sentence)
+    target = a.target or translate(model, tok, [source], num_beams=a.beam, device=a.device)[0]
+    print(f"{source} -> {target}")
+    maps = attention_maps(model, tok, source, tok.encode(target), device=a.device)
+    text = LABELS[a.lang]
+    for kind in KINDS if a.kind == "all" else (a.kind,):
+        weights, rows, cols = maps[kind]
+        layers = range(weights.shape[0]) if a.layer is None else [_index(a.layer, weights.shape[0],
+                                                                         "--layer")]
+        heads = range(weights.shape[1]) if a.head is None else [_index(a.head, weights.shape[1],
+                                                                       "--head")]
+        for layer in layers:
+            for head in heads:
+                print(f"\n{text[kind]}, {text['layer']} {layer + 1}, {text['head']} {head + 1} "
+                      f"({text['rows'][kind]})")
+                print(attention_table(weights[layer, head], cols, rows))
+        if a.plot:
+            os.makedirs(a.plot, exist_ok=True)
+            png = os.path.join(a.plot, f"attention-{kind}.png")
+            plot_attention(weights, cols, rows, png, title=f"{text[kind]}: {source} -> {target}",
+                           layer_word=text["layer"], head_word=text["head"])
+            print(f"\n{text[kind]}: {png}")
+
+
+def _index(one_based: int, count: int, flag: str) -> int:
+    if not 1 <= one_based <= count:
+        raise UsageError(f"{flag} {one_based}: the model has {count}; give 1 to {count}")
+    return one_based - 1
+
+
 def cmd_evaluate(a) -> None:
     from .data.corpus import load_corpus, read_tsv  # noqa: PLC0415
     from .evaluate import evaluate_pairs  # noqa: PLC0415
@@ -198,6 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--attention", metavar="PNG", help="draw the cross-attention to this PNG")
     r.add_argument("--attention-text", action="store_true", help="print the cross-attention")
     r.set_defaults(fn=cmd_translate)
+
+    w = sub.add_parser("attention", help="print and draw every attention map for a sentence "
+                       "(encoder, decoder and cross-attention, every layer and head)")
+    w.add_argument("sentence", nargs="+", help="the English sentence")
+    model_args(w)
+    w.add_argument("--target", help="the Spanish side to read (default: the model's translation)")
+    w.add_argument("--kind", default="all", choices=["all", "encoder", "decoder", "cross"])
+    w.add_argument("--layer", type=int, help="only this layer (1-based)")
+    w.add_argument("--head", type=int, help="only this head (1-based)")
+    w.add_argument("--lang", default="en", choices=["en", "es"], help="language of the labels")
+    w.add_argument("--plot", metavar="DIR", help="write attention-<kind>.png files into DIR")
+    w.set_defaults(fn=cmd_attention)
 
     e = sub.add_parser("evaluate", help="BLEU and chrF (sacrebleu) on a test set")
     e.add_argument("--data", help="a TSV file or corpus directory (default: built-in test split)")

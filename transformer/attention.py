@@ -56,7 +56,12 @@ def combine_masks(attn_mask=None, key_padding_mask=None, is_causal=False, tgt_le
         if attn_mask.dtype == np.bool_:
             blocked = attn_mask
         elif attn_mask.dtype.kind == "f":
-            additive = attn_mask
+            minus_inf = xp.isneginf(attn_mask)
+            if minus_inf.any():  # -inf added to a score: exactly a blocked position
+                blocked = minus_inf
+                additive = xp.where(minus_inf, attn_mask.dtype.type(0), attn_mask)
+            else:
+                additive = attn_mask
         else:
             raise TypeError(f"attention: attn_mask must be bool or float, got {attn_mask.dtype}")
     if key_padding_mask is not None:

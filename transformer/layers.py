@@ -69,7 +69,6 @@ class DecoderLayer(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
-        self.last_cross_weights = None  # (batch, heads, tgt_len, src_len) when recorded
 
     def _sa(self, y, tgt_mask, tgt_key_padding_mask, is_causal, cache):
         out, _ = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask,
@@ -77,25 +76,20 @@ class DecoderLayer(nn.Module):
                                 cache=None if cache is None else cache["self"])
         return self.dropout1(out)
 
-    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache, keep_weights):
-        out, w = self.cross_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
-                                 attn_mask=memory_mask, need_weights=keep_weights,
-                                 average_attn_weights=False,
+    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache):
+        out, _ = self.cross_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
+                                 attn_mask=memory_mask, need_weights=False,
                                  cache=None if cache is None else cache["cross"])
-        self.last_cross_weights = w
         return self.dropout2(out)
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                keep_weights: bool = False):
+                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None):
         if self.norm_first:
             y = y + self._sa(self.norm1(y), tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache)
-            y = y + self._ca(self.norm2(y), memory, memory_mask, memory_key_padding_mask, cache,
-                             keep_weights)
+            y = y + self._ca(self.norm2(y), memory, memory_mask, memory_key_padding_mask, cache)
             return y + self.dropout3(self.feed_forward(self.norm3(y)))
         y = self.norm1(y + self._sa(y, tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache))
-        y = self.norm2(y + self._ca(y, memory, memory_mask, memory_key_padding_mask, cache,
-                                    keep_weights))
+        y = self.norm2(y + self._ca(y, memory, memory_mask, memory_key_padding_mask, cache))
         return self.norm3(y + self.dropout3(self.feed_forward(y)))
 
 
@@ -122,10 +116,8 @@ class Decoder(nn.Module):
         self.norm = norm
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                keep_weights: bool = False):
+                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None):
         for i, layer in enumerate(self.layers):
             y = layer(y, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
-                      memory_key_padding_mask, tgt_is_causal,
-                      None if cache is None else cache[i], keep_weights)
+                      memory_key_padding_mask, tgt_is_causal, None if cache is None else cache[i])
         return self.norm(y) if self.norm is not None else y

@@ -120,11 +120,10 @@ class Transformer(nn.Module):
         x = self.src_pos(self.src_embed(src))
         return self.encoder(x, src_key_padding_mask=src_pad), src_pad
 
-    def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0,
-               keep_weights: bool = False):
+    def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
         """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab).
 
-        With a ``cache`` (transformer.cache.make_cache), tgt_in holds only the new
+        With a ``cache`` (transformer.generate.make_cache), tgt_in holds only the new
         tokens, which sit at positions offset, offset + 1, ...
         """
         y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
@@ -133,10 +132,10 @@ class Transformer(nn.Module):
             mask = causal_mask(n, device=tgt_in.device)
             tgt_pad = padding_mask(tgt_in, self.config.pad_id)
             y = self.decoder(y, memory, tgt_mask=mask, tgt_key_padding_mask=tgt_pad,
-                             memory_key_padding_mask=src_pad, keep_weights=keep_weights)
+                             memory_key_padding_mask=src_pad)
         else:  # incremental: earlier positions come from the cache; no future is present
             y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
-                             cache=cache, keep_weights=keep_weights)
+                             cache=cache)
         return self.generator(y)
 
     def forward(self, src, tgt_in):

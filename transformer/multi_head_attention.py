@@ -52,6 +52,10 @@ class MultiHeadAttention(nn.Module):
         self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.v_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        # Attention maps for inspection (transformer/attention_maps.py): when
+        # ``record_weights`` is set, each forward keeps its per-head weights here.
+        self.record_weights = False
+        self.last_weights = None  # (batch, heads, tgt_len, src_len)
 
     def split_heads(self, x):
         """(batch, len, embed_dim) -> (batch, heads, len, head_dim)"""
@@ -107,6 +111,8 @@ class MultiHeadAttention(nn.Module):
             q, k, v, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
             is_causal=is_causal, dropout_p=dropout_p)          # (batch, heads, tgt_len, head_dim)
         out = self.out_proj(self.merge_heads(out))             # (batch, tgt_len, embed_dim)
+        if self.record_weights:
+            self.last_weights = weights
         if not need_weights:
             return out, None
         return out, (weights.mean(dim=1) if average_attn_weights else weights)

@@ -40,8 +40,10 @@ def plot_loss(metrics_file, png) -> None:
     plt.close(fig)
 
 
-def plot_attention(weights, src_tokens, tgt_tokens, png, title="cross-attention") -> None:
-    """weights: (layers, heads, tgt_len, src_len) -> a grid of heatmaps, one per layer/head."""
+def plot_attention(weights, src_tokens, tgt_tokens, png, title="cross-attention",
+                   layer_word="layer", head_word="head") -> None:
+    """weights: (layers, heads, tgt_len, src_len) -> a grid of heatmaps, one per layer/head:
+    rows are the queries (``tgt_tokens``), columns the keys (``src_tokens``)."""
     plt = _pyplot()
     weights = np.asarray(weights)
     layers, heads = weights.shape[:2]
@@ -55,7 +57,7 @@ def plot_attention(weights, src_tokens, tgt_tokens, png, title="cross-attention"
             ax.set_xticklabels(src_tokens, rotation=90, fontsize=7)
             ax.set_yticks(range(len(tgt_tokens)))
             ax.set_yticklabels(tgt_tokens, fontsize=7)
-            ax.set_title(f"layer {i + 1}, head {h + 1}", fontsize=8)
+            ax.set_title(f"{layer_word} {i + 1}, {head_word} {h + 1}", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(png, dpi=120)
