@@ -75,39 +75,48 @@ class CrossEntropy(Function):
             raise IndexError(
                 f"cross_entropy: target ids must be in [0, {classes - 1}] (or ignore_index="
                 f"{ignore_index}), got [{int(safe_t.min())}, {int(safe_t.max())}]")
-        # log p = x - logsumexp(x), shifted by the row max so exp cannot overflow
-        logp = logits - logits.max(axis=1, keepdims=True)
-        logp -= xp.log(flushed_exp(logp).sum(axis=1, keepdims=True))
-        nll = -xp.take_along_axis(logp, safe_t[:, None], axis=1)[:, 0]
+        # Softmax row by row, shifted by the row max m so exp cannot overflow:
+        #   e = exp(x - m),  p = e / sum(e),  log p = x - m - log sum(e)
+        # Only the target's log p and the row mean of log p are needed, so neither p nor
+        # log p is built as an (N, C) array: the backward gets e and the row sums.
+        # (Row sums as a product with a ones vector: BLAS does them ~6x faster than .sum.)
+        m = logits.max(axis=1, keepdims=True)
+        e = xp.subtract(logits, m, out=xp.empty_like(logits))
+        e = flushed_exp(e, out=e)                               # (N, C)
+        ones = xp.ones(classes, dtype=logits.dtype)
+        total = e @ ones                                        # (N,)
+        log_total = xp.log(total)
+        m = m[:, 0]
+        nll = log_total - (xp.take_along_axis(logits, safe_t[:, None], axis=1)[:, 0] - m)
         if label_smoothing:
-            smooth = -logp.mean(axis=1)  # -sum_c (1/C) log p_c
-            per_row = (1 - label_smoothing) * nll + label_smoothing * smooth
+            mean_logp = (logits @ ones) / classes - m - log_total  # (1/C) sum_c log p_c
+            per_row = (1 - label_smoothing) * nll - label_smoothing * mean_logp
         else:
             per_row = nll
         per_row = xp.where(valid, per_row, 0)
         out_shape = target.shape
         loss, count = _reduce(per_row, valid, reduction, out_shape)
         self.options = (reduction, label_smoothing, count, x.shape, classes)
-        self.save(logp, safe_t, valid)
+        self.save(e, total, safe_t, valid)
         return loss
 
     def backward(self, g):
-        # dloss_row/dx = p - q, q = (1 - eps) onehot(t) + eps/C, p = exp(log p);
-        # times the row's upstream gradient: g itself ('none'), g ('sum') or g/count ('mean');
-        # ignored rows get 0.
-        logp, t, valid = self.saved
+        # dloss_row/dx = p - q, q = (1 - eps) onehot(t) + eps/C, p = e / sum(e) = softmax(x);
+        # times the row's upstream gradient s: g itself ('none'), g ('sum') or g/count
+        # ('mean'); ignored rows get s = 0. Computed as e (s / sum e) - (eps/C) s, then
+        # - (1 - eps) s at the target.
+        e, total, t, valid = self.saved
         reduction, eps, count, in_shape, classes = self.options
-        xp = array_module(logp)
-        grad = flushed_exp(logp)
-        rows = xp.arange(grad.shape[0])
-        grad[rows, t] -= 1 - eps
-        if eps:
-            grad -= eps / classes
+        xp = array_module(e)
         if reduction == "none":
-            scale = g.reshape(-1)[:, None] * valid[:, None]
+            scale = g.reshape(-1) * valid
         else:
-            scale = valid[:, None] * (g / count if reduction == "mean" and count else g)
-        grad *= scale
+            scale = valid * (g / count if reduction == "mean" and count else g)
+        scale = scale.astype(e.dtype, copy=False)
+        grad = e * (scale / total)[:, None]    # a new array: e stays for retain_graph
+        if eps:
+            grad -= (scale * (eps / classes))[:, None]
+        grad[xp.arange(grad.shape[0]), t] -= (1 - eps) * scale
         if len(in_shape) > 2:  # back to (N, C, d1, ...)
             moved = (in_shape[0],) + in_shape[2:] + (classes,)
             grad = xp.moveaxis(grad.reshape(moved), -1, 1)
