@@ -102,7 +102,8 @@ def measure(config: str = "M", steps: int = 3) -> dict:
             phases["backward"] += t2 - t1
             phases["optimizer"] += t3 - t2
 
-    step(False)  # warm-up, uninstrumented
+    step(False)  # warm-up, uninstrumented: the first steps also grow the heap
+    step(False)
     restore = instrument(ops)
     try:
         for _ in range(steps):
