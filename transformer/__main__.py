@@ -21,6 +21,7 @@ from tinytorch.allocator import keep_freed_memory
 from tinytorch.serialization import CheckpointError
 
 from .data.corpus import CorpusError
+from .plots import MissingDependency
 
 DEFAULT_OUT = "runs/translator"
 
@@ -29,7 +30,7 @@ class UsageError(Exception):
     """A mistake in how the program was called."""
 
 
-USER_ERRORS = (UsageError, FileNotFoundError, CorpusError, CheckpointError)
+USER_ERRORS = (UsageError, FileNotFoundError, CorpusError, CheckpointError, MissingDependency)
 
 
 def _check_device(device: str) -> str:

@@ -11,6 +11,10 @@ import json
 import numpy as np
 
 
+class MissingDependency(RuntimeError):
+    """An optional package the asked-for feature needs is not installed."""
+
+
 def _pyplot():
     try:
         import matplotlib  # noqa: PLC0415
@@ -18,7 +22,8 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
-        raise RuntimeError("plots need matplotlib: pip install -e '.[train]'") from None
+        raise MissingDependency("plots need matplotlib: pip install -e '.[train]' "
+                                "(or pip install matplotlib)") from None
     return plt
 
 
