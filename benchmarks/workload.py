@@ -106,42 +106,39 @@ def torch_model(cfg: Config, seed: int = 0):
     return model
 
 
+def _training_step(model, opt, src, tgt_in, tgt_out):
+    """The step, written once: both libraries have the same API."""
+    def step():
+        loss = model.loss(src, tgt_in, tgt_out, label_smoothing=LABEL_SMOOTHING)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def step_function(framework: str, cfg: Config, device: str = "cpu", seed: int = 0):
     """A zero-argument training step (forward, loss, backward, Adam) and a sync function."""
-    src, tgt_in, tgt_out = make_batch(cfg, seed)
+    arrays = make_batch(cfg, seed)
     if framework == "tinytorch":
         import tinytorch as tt
 
         model = tinytorch_model(cfg, seed).to(device)
         opt = tt.optim.Adam(model.parameters(), **ADAM)
-        s, i, o = (tt.tensor(a, device=device) for a in (src, tgt_in, tgt_out))
-
-        def step():
-            loss = model.loss(s, i, o, label_smoothing=LABEL_SMOOTHING)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
+        batch = [tt.tensor(a, device=device) for a in arrays]
 
         def sync():
             if device != "cpu":
                 from tinytorch.backend import cupy_module
                 cupy_module().cuda.Device().synchronize()
-        return step, sync
+        return _training_step(model, opt, *batch), sync
     import torch
 
     model = torch_model(cfg, seed).to(device)
     opt = torch.optim.Adam(model.parameters(), **ADAM)
-    s, i, o = (torch.from_numpy(a).to(device) for a in (src, tgt_in, tgt_out))
-
-    def step():
-        loss = model.loss(s, i, o, label_smoothing=LABEL_SMOOTHING)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+    batch = [torch.from_numpy(a).to(device) for a in arrays]
 
     def sync():
         if device != "cpu":
             torch.cuda.synchronize()
-    return step, sync
+    return _training_step(model, opt, *batch), sync
