@@ -18,12 +18,11 @@ import argparse
 import json
 import time
 
-import numpy as np
 import torch
 
 from tinytorch.allocator import keep_freed_memory
 from transformer.data.batching import BatchIterator, encode_pairs
-from transformer.evaluate import score
+from transformer.evaluate import score, source_batches
 from transformer.tokenizer import BPETokenizer
 from transformer.train import SIZES, TrainArgs, load_data, warmup_inverse_sqrt
 
@@ -33,16 +32,9 @@ from .torch_twin import TorchTranslator
 @torch.no_grad()
 def translate(model, tok, sentences, max_len: int, batch_size: int = 64) -> list[str]:
     model.eval()
-    encoded = [tok.encode(s)[: max_len - 1] + [tok.eos_id] for s in sentences]
-    order = np.argsort([len(e) for e in encoded], kind="stable")
     out = [""] * len(sentences)
-    for start in range(0, len(order), batch_size):
-        idx = order[start: start + batch_size]
-        longest = max(len(encoded[i]) for i in idx)
-        src = np.full((len(idx), longest), tok.pad_id, dtype=np.int64)
-        for row, i in enumerate(idx):
-            src[row, : len(encoded[i])] = encoded[i]
-        steps = min(max_len - 1, 2 * longest + 10)
+    for idx, src in source_batches(tok, sentences, max_len, batch_size):
+        steps = min(max_len - 1, 2 * src.shape[1] + 10)
         ids = model.greedy(torch.from_numpy(src), tok.bos_id, steps, eos_id=tok.eos_id).tolist()
         for row, i in enumerate(idx):
             seq = ids[row]

@@ -20,24 +20,29 @@ from .generate import generate
 def translate(model, tokenizer, sentences, *, num_beams: int = 1, max_len: int | None = None,
               batch_size: int = 64, device="cpu", **sampling) -> list[str]:
     """English sentences -> Spanish strings, decoded in batches of similar length."""
-    if not sentences:
-        return []
-    encoded = [tokenizer.encode(s)[: model.config.max_len - 1] + [tokenizer.eos_id]
-               for s in sentences]
-    order = np.argsort([len(e) for e in encoded], kind="stable")
     out: list[str] = [""] * len(sentences)
-    for start in range(0, len(order), batch_size):
-        idx = order[start: start + batch_size]
-        longest = max(len(encoded[i]) for i in idx)
-        src = np.full((len(idx), longest), tokenizer.pad_id, dtype=np.int64)
-        for row, i in enumerate(idx):
-            src[row, : len(encoded[i])] = encoded[i]
-        limit = max_len or min(model.config.max_len - 1, 2 * longest + 10)
+    for idx, src in source_batches(tokenizer, sentences, model.config.max_len, batch_size):
+        limit = max_len or min(model.config.max_len - 1, 2 * src.shape[1] + 10)
         ids = generate(model, tt.tensor(src, device=device), tokenizer.bos_id, tokenizer.eos_id,
                        max_len=limit, num_beams=num_beams, **sampling)
         for row, i in enumerate(idx):
             out[i] = tokenizer.decode(ids[row])
     return out
+
+
+def source_batches(tokenizer, sentences, max_len: int, batch_size: int = 64):
+    """Yield (indices into ``sentences``, padded source ids (batch, longest) int64), the
+    sentences sorted by length so that each batch pads little; each ends with eos and is
+    cut to ``max_len`` tokens."""
+    encoded = [tokenizer.encode(s)[: max_len - 1] + [tokenizer.eos_id] for s in sentences]
+    order = np.argsort([len(e) for e in encoded], kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start: start + batch_size]
+        src = np.full((len(idx), max(len(encoded[i]) for i in idx)), tokenizer.pad_id,
+                      dtype=np.int64)
+        for row, i in enumerate(idx):
+            src[row, : len(encoded[i])] = encoded[i]
+        yield idx, src
 
 
 def _sacrebleu():
