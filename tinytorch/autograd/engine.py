@@ -132,12 +132,17 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     root = tensor.grad_fn if tensor.grad_fn is not None else tensor
     order_counts = _count_consumers(root)
     grads = {root: grad}
+    # Sums made here belong to the engine alone until their node pops them, so a third
+    # consumer's gradient is added to them in place (no new array per extra consumer).
+    sums = set()
     ready = [root]
     # The loop runs once per node: the common case (no hooks, no version check, shapes
     # as expected) is kept free of function calls beyond the op's own backward.
     while ready:
         node = ready.pop()
         g = grads.pop(node, None)
+        if sums:
+            sums.discard(id(g))  # handed on now: an op may pass it to several parents
         if node.is_leaf_node:
             if g is not None:
                 if node.grad is None and node._hooks is None:  # the common case, inlined
@@ -168,7 +173,13 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 if gi.shape != shape or gi.dtype != dtype:
                     gi = _check(node, i, gi, shape, dtype)
                 prev = grads.get(parent)
-                grads[parent] = gi if prev is None else prev + gi
+                if prev is None:
+                    grads[parent] = gi
+                elif id(prev) in sums:
+                    prev += gi
+                else:
+                    prev = grads[parent] = prev + gi
+                    sums.add(id(prev))
             count = order_counts[parent] - 1
             order_counts[parent] = count
             if count == 0:

@@ -8,7 +8,7 @@ gradients (a scatter-add), and only the rows that were used are touched.
 from __future__ import annotations
 
 from ..autograd.function import Function, is_tensor
-from ..backend import array_module, scatter_add
+from ..backend import array_module, index_add_rows
 
 
 class Embedding(Function):
@@ -35,9 +35,11 @@ class Embedding(Function):
         (indices,) = self.saved
         xp = array_module(g)
         gw = xp.zeros(self.weight_shape, dtype=g.dtype)
-        scatter_add(xp, gw, indices.reshape(-1), g.reshape(-1, self.weight_shape[1]))
-        if self.padding_idx is not None:
-            gw[self.padding_idx] = 0
+        indices, g = indices.reshape(-1), g.reshape(-1, self.weight_shape[1])
+        if self.padding_idx is not None:  # skip the padding positions: they add nothing
+            used = indices != self.padding_idx
+            indices, g = indices[used], g[used]
+        index_add_rows(xp, gw, indices, g)
         return None, gw
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function, is_tensor
-from ..backend import array_module, scatter_add
+from ..backend import array_module, index_add_rows, scatter_add
 from .dims import normalize_dim
 
 
@@ -130,7 +130,7 @@ class IndexSelect(Function):
         xp = array_module(g)
         gx = xp.zeros(self.in_shape, dtype=g.dtype)
         moved = xp.moveaxis(gx, self.axis, 0)  # a view: writes land in gx
-        scatter_add(xp, moved, index, xp.moveaxis(g, self.axis, 0))
+        index_add_rows(xp, moved, index, xp.moveaxis(g, self.axis, 0))
         return gx
 
 
