@@ -9,6 +9,8 @@ import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinytorch as torch
 
@@ -68,6 +70,21 @@ def test_diamond_with_unequal_branch_lengths():
     s = s + 1
     (e * s).backward()
     _eq(a.grad, 4.0)
+
+
+def test_many_consumers_sum_in_place_without_touching_shared_arrays():
+    # a has five uses. The engine adds the third, fourth and fifth gradient into the sum
+    # it made for the first two, in place; Add hands one array to both its parents, so
+    # summing in place into an array someone else holds would corrupt the other parent.
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = torch.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    a = x + c                          # Add: passes its gradient to x and to c as one array
+    c2 = c * 1.0                       # a second use of c, summed into c's gradient later
+    y = (a + a) + a * 3 + a * 4 + a    # dy/da = 1 + 1 + 3 + 4 + 1 = 10
+    w = torch.tensor([1.0, 10.0, 100.0])
+    ((y * w).sum() + (c2 * w).sum()).backward()
+    _eq(x.grad, [10.0, 100.0, 1000.0])
+    _eq(c.grad, [11.0, 110.0, 1100.0])
 
 
 def test_two_leaves_and_a_constant():
@@ -603,3 +620,23 @@ def test_retain_grad_accumulates():
     s.backward(retain_graph=True)
     s.backward()
     _eq(y.grad, [2.0, 2.0])
+
+
+# -- the scatter-add behind every gather's backward -----------------------------------------
+@given(rows=st.integers(1, 12), n=st.integers(0, 40), cols=st.integers(1, 5), seed=st.integers(0, 99))
+def test_index_add_rows_matches_add_at(rows, n, cols, seed):
+    # Repeated indices must accumulate (first uses in one +=, repeats through np.add.at).
+    from tinytorch.backend import index_add_rows
+
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, rows, n)
+    values = rng.standard_normal((n, cols))
+    start = rng.standard_normal((rows, cols))
+    expected = start.copy()
+    np.add.at(expected, index, values)
+    got = start.copy()
+    index_add_rows(np, got, index, values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    view = np.zeros((cols, rows)).T  # a non-contiguous target: writes must land in its base
+    index_add_rows(np, view, index, values)
+    np.testing.assert_allclose(view, expected - start, rtol=1e-12, atol=1e-12)
