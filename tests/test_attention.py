@@ -157,6 +157,41 @@ def test_padded_keys_get_exactly_zero_weight_and_gradient():
     np.testing.assert_array_equal(out2.detach().numpy()[0], out.detach().numpy()[0])
 
 
+def _reference_softmax(scores, blocked):
+    """Row by row in float64 with each row's own max: the textbook formula."""
+    s = np.where(blocked, -np.inf, scores)
+    top = s.max(axis=-1, keepdims=True)
+    e = np.exp(s - np.where(np.isfinite(top), top, 0))
+    total = e.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, e / np.where(total > 0, total, 1), 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spread", [1.0, 30.0, 300.0])
+def test_masked_softmax_shared_shift_and_its_fallback(dtype, spread):
+    # One shift for the whole tensor is used while every row's max is within
+    # SHARED_SHIFT_RANGE of the tensor's; rows further down (spread 30, 300: sentence 1's
+    # scores are scaled up) make it give up, and the row-max path must give the same.
+    from transformer.attention import SHARED_SHIFT_RANGE, masked_softmax
+
+    rng = np.random.default_rng(1)
+    scores = rng.standard_normal((2, 3, 5, 7))
+    scores[1] *= spread
+    blocked = rng.random((2, 1, 5, 7)) < 0.3
+    blocked[0, 0, 2] = True                       # one fully blocked row
+    expected = _reference_softmax(scores, blocked)
+    shared = masked_softmax(scores.astype(dtype), blocked)
+    lowest_row_max = np.where(blocked, -np.inf, scores).max(-1)
+    far = (scores.max() - lowest_row_max[np.isfinite(lowest_row_max)]).max()
+    assert (shared is None) == (far > SHARED_SHIFT_RANGE + np.log(7))
+    p = shared if shared is not None else masked_softmax(scores.astype(dtype), blocked,
+                                                         row_max=True)
+    assert p.dtype == dtype
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(p, expected, rtol=tol, atol=tol)
+    assert (p[np.broadcast_to(blocked, p.shape)] == 0).all()
+
+
 @pytest.mark.parametrize("attend", [scaled_dot_product_attention, attention_composed])
 def test_fully_masked_row_gives_zeros_not_nan(attend):
     rng = np.random.default_rng(0)
