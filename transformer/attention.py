@@ -169,7 +169,7 @@ class ScaledDotProductAttention(Function):
         self.save(q, k, v, p)
         if weights_out is not None:
             weights_out.append(weights)
-        return weights @ v
+        return _matmul_like(weights, v, q)
 
     @staticmethod
     def _scores(q, k, scale, additive):
@@ -194,7 +194,7 @@ class ScaledDotProductAttention(Function):
             w = p * keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
         else:
             w = p
-        dv = xp.swapaxes(w, -1, -2) @ g if self.needs_grad(2) else None
+        dv = _matmul_like(xp.swapaxes(w, -1, -2), g, v) if self.needs_grad(2) else None
         dp = g @ xp.swapaxes(v, -1, -2)
         if keep is not None:
             dp *= keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
@@ -202,9 +202,24 @@ class ScaledDotProductAttention(Function):
         ds -= row_sums(dp * p)[..., None]
         ds *= p
         ds *= g.dtype.type(self.scale)
-        dq = ds @ k if self.needs_grad(0) else None
-        dk = xp.swapaxes(ds, -1, -2) @ q if self.needs_grad(1) else None
+        dq = _matmul_like(ds, k, q) if self.needs_grad(0) else None
+        dk = _matmul_like(xp.swapaxes(ds, -1, -2), q, k) if self.needs_grad(1) else None
         return dq, dk, dv
+
+
+def _matmul_like(a, b, like):
+    """a @ b, laid out in memory like ``like`` when the shapes agree (else the default).
+
+    Multi-head attention hands in q, k, v as transposed views of (batch, len, heads,
+    d_head) arrays. Results and gradients in that same layout make the heads' merge and
+    split after them free views instead of copies (PyTorch's rule, too: a gradient has
+    its input's strides).
+    """
+    xp = array_module(a)
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    if shape != like.shape or like.flags.c_contiguous:
+        return a @ b
+    return xp.matmul(a, b, out=xp.empty_like(like))
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask=None, key_padding_mask=None,
