@@ -538,3 +538,30 @@ def test_multihead_attention_input_errors():
         mha(x, x, x, key_padding_mask=tt.zeros(2, 4, dtype=tt.bool))
     with pytest.raises(TypeError, match="key_padding_mask must be bool"):
         mha(x, x, x, key_padding_mask=tt.zeros(2, 3))
+
+
+def test_output_and_gradients_follow_the_inputs_memory_layout():
+    # q, k, v as multi-head attention makes them: transposed views of (batch, len, heads,
+    # d_head). The output and the gradients come back in that layout (so merging heads
+    # is a free view), with the same values as from contiguous inputs.
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((2, 5, 3, 4)) for _ in range(3)]
+    pad = tt.tensor(np.array([[False] * 4 + [True], [False] * 5]))
+    g = rng.standard_normal((2, 3, 5, 4))
+    results = []
+    for layout in ("heads_view", "contiguous"):
+        if layout == "heads_view":
+            q, k, v = (_t(a).transpose(1, 2).detach().requires_grad_() for a in arrays)
+        else:
+            q, k, v = (_t(np.ascontiguousarray(a.transpose(0, 2, 1, 3))) for a in arrays)
+        out, _ = scaled_dot_product_attention(q, k, v, key_padding_mask=pad, is_causal=True)
+        out.backward(tt.tensor(g))
+        results.append((out, q, k, v))
+        if layout == "heads_view":
+            assert out.detach().numpy().transpose(0, 2, 1, 3).flags.c_contiguous
+            for x in (q, k, v):
+                assert x.grad.numpy().strides == x.detach().numpy().strides
+    (o1, *x1), (o2, *x2) = results
+    np.testing.assert_allclose(o1.detach().numpy(), o2.detach().numpy(), rtol=1e-13, atol=1e-14)
+    for a, b in zip(x1, x2):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-13, atol=1e-14)
