@@ -21,6 +21,7 @@ import argparse
 import datetime
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_ops import machine_info
-from benchmarks.workload import CONFIGS
+from benchmarks.workload import CONFIGS, target_tokens, train_flops
 
 
 def _env(threads: int) -> dict:
@@ -59,7 +60,24 @@ def has_torch() -> bool:
     return True
 
 
-def training(configs, threads_list, frameworks, device, quick) -> tuple[list[dict], dict]:
+def pool(runs: list[dict]) -> dict:
+    """One row from several processes' runs of one measurement: all their step times
+    together, their median and range, the largest peak RSS."""
+
+    times = [t for r in runs for t in r["times_s"]]
+    med = statistics.median(times)
+    cfg = CONFIGS[runs[0]["config"]]
+    return {**runs[0], "step_s": med, "min_s": min(times), "max_s": max(times),
+            "repeats": len(times), "processes": len(runs), "times_s": times,
+            "tokens_per_s": target_tokens(cfg) / med, "gflops": train_flops(cfg) / med / 1e9,
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list[dict], dict]:
+    """Training steps. Each (config, threads) runs ``rounds`` times over, the frameworks
+    alternating (ours, PyTorch, ours, PyTorch...): a slow spell of a shared machine then
+    hits both sides, not whichever ran during it. Each framework's step times from all
+    rounds are pooled into one median."""
     peaks, rows = {}, []
     for threads in threads_list:
         peaks[threads] = child("benchmarks.gemm_peak", [], threads)[0]["peak_gflops"]
@@ -68,14 +86,17 @@ def training(configs, threads_list, frameworks, device, quick) -> tuple[list[dic
     for name in configs:
         repeats = 3 if quick else (5 if name == "L" else 10)
         for threads in threads_list:
-            pair = {}
-            for fw in frameworks:
-                r = child("benchmarks.train_step",
-                          ["--config", name, "--framework", fw, "--threads", str(threads),
-                           "--device", device, "--repeats", str(repeats),
-                           "--warmup", "1" if quick else "2"], threads)[0]
+            runs = {fw: [] for fw in frameworks}
+            for _ in range(rounds):
+                for fw in frameworks:
+                    runs[fw].append(child(
+                        "benchmarks.train_step",
+                        ["--config", name, "--framework", fw, "--threads", str(threads),
+                         "--device", device, "--repeats", str(repeats),
+                         "--warmup", "1" if quick else "2"], threads)[0])
+            pair = {fw: pool(r) for fw, r in runs.items()}
+            for r in pair.values():
                 r["mfu"] = r["gflops"] / peaks[threads] if device == "cpu" else None
-                pair[fw] = r
                 rows.append(r)
             if "torch" in pair:
                 pair["tinytorch"]["ratio_to_torch"] = pair["tinytorch"]["step_s"] / pair["torch"]["step_s"]
@@ -105,6 +126,8 @@ def main(argv=None) -> None:
     p.add_argument("--configs", default=None, help="comma-separated of S,M,L (default: all)")
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (CuPy against PyTorch CUDA)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="processes per framework and config, alternating (default 2; 1 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
                    "training,decoding,ops,breakdown,denormals")
@@ -130,7 +153,8 @@ def main(argv=None) -> None:
         print("\n## Training step (post-LN, tied embeddings, label smoothing 0.1, Adam)")
         print(TRAIN_HEADER)
         results["training"], results["gemm_peak_gflops"] = training(
-            configs, threads_list, frameworks, a.device, a.quick)
+            configs, threads_list, frameworks, a.device, a.quick,
+            a.rounds or (1 if a.quick else 2))
     if "decoding" not in skip and a.device == "cpu":
         print(f"\n## Decoding, config S, 64 sentences x 24 tokens, {top} thread(s)")
         rows = child("benchmarks.decoding", ["--threads", str(top), "--repeats",

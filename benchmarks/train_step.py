@@ -49,6 +49,7 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
     return {
         "framework": framework, "config": config, "threads": threads, "device": device,
         "step_s": med, "min_s": min(times), "max_s": max(times), "repeats": repeats,
+        "times_s": times,
         "tokens_per_s": target_tokens(cfg) / med, "gflops": flops / med / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

@@ -72,3 +72,17 @@ def test_breakdown_accounts_for_the_whole_step(monkeypatch):
     fams = result["families"]
     assert "matmul (Linear, Matmul)" in fams and "optimizer (clip + Adam)" in fams
     assert sum(fams.values()) == pytest.approx(result["step_s"], rel=1e-6)
+
+
+def test_rounds_pool_their_step_times_into_one_median():
+    from benchmarks.run import pool
+    from benchmarks.workload import CONFIGS, target_tokens
+
+    runs = [{"config": "S", "framework": "torch", "threads": 2, "peak_rss_mb": 500.0,
+             "times_s": [0.10, 0.30, 0.20]},
+            {"config": "S", "framework": "torch", "threads": 2, "peak_rss_mb": 520.0,
+             "times_s": [0.40, 0.25]}]
+    row = pool(runs)
+    assert row["step_s"] == 0.25 and row["min_s"] == 0.10 and row["max_s"] == 0.40
+    assert row["repeats"] == 5 and row["processes"] == 2 and row["peak_rss_mb"] == 520.0
+    assert row["tokens_per_s"] == pytest.approx(target_tokens(CONFIGS["S"]) / 0.25)
