@@ -33,19 +33,6 @@ def family(cls) -> str:
     return MODULE_FAMILIES.get(cls.__module__.rsplit(".", 1)[-1], "elementwise")
 
 
-def _all_functions():
-    from tinytorch.autograd import Function
-
-    seen, todo = [], [Function]
-    while todo:
-        cls = todo.pop()
-        for sub in cls.__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                todo.append(sub)
-    return seen
-
-
 def instrument(totals: collections.Counter):
     """Wrap forward/backward of every op class; returns a function that undoes it."""
     undo = []
@@ -59,7 +46,9 @@ def instrument(totals: collections.Counter):
                 totals[key] += time.perf_counter() - t0
         return wrapper
 
-    for cls in _all_functions():
+    from tinytorch.autograd.function import op_classes
+
+    for cls in op_classes():
         for phase in ("forward", "backward"):
             if phase in vars(cls):
                 original = vars(cls)[phase]

@@ -1,7 +1,7 @@
 """The benchmark suite: training steps S/M/L against PyTorch and the GEMM peak,
 decoding, per-op overhead and a breakdown of one step, in one run.
 
-    python -m benchmarks            # the full suite (about 10 minutes on 2 cores)
+    python -m benchmarks            # the full suite (about 8 minutes on 2 cores)
     python -m benchmarks --quick    # S and M at 2 threads, fewer repeats (< 3 minutes)
     python benchmarks/run.py --configs M --threads 1,2
 
@@ -127,7 +127,8 @@ def main(argv=None) -> None:
     p.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (CuPy against PyTorch CUDA)")
     p.add_argument("--rounds", type=int, default=None,
-                   help="processes per framework and config, alternating (default 2; 1 with --quick)")
+                   help="processes per framework and config, alternating "
+                        "(default 2; 1 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
                    "training,decoding,ops,breakdown,denormals")

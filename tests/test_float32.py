@@ -9,18 +9,8 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.autograd import Function
+from tinytorch.autograd.function import op_classes
 from transformer.model import Transformer, TransformerConfig
-
-
-def _op_classes():
-    seen, todo = [], [Function]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                todo.append(sub)
-    return seen
 
 
 def test_a_training_step_never_makes_float64(monkeypatch):
@@ -35,7 +25,7 @@ def test_a_training_step_never_makes_float64(monkeypatch):
             return out
         return wrapper
 
-    for cls in _op_classes():
+    for cls in op_classes():
         for phase in ("forward", "backward"):
             if phase in vars(cls):
                 monkeypatch.setattr(cls, phase, watch(vars(cls)[phase], f"{cls.__name__}.{phase}"))

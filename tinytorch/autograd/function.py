@@ -146,6 +146,18 @@ class Function:
         return result
 
 
+def op_classes() -> list:
+    """Every subclass of Function defined so far (in the modules imported), at any depth:
+    for tools that look at all ops at once (profilers, dtype checks)."""
+    seen, todo = [], [Function]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                todo.append(sub)
+    return seen
+
+
 def _broadcast_error(cls, arrays, error):
     """NumPy's "operands could not be broadcast" as an error naming the op and the shapes."""
     if "broadcast" not in str(error):
