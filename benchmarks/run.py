@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_ops import machine_info
-from benchmarks.workload import CONFIGS, target_tokens, train_flops
+from benchmarks.workload import CONFIGS, throughput
 
 
 def _env(threads: int) -> dict:
@@ -69,7 +69,7 @@ def pool(runs: list[dict]) -> dict:
     cfg = CONFIGS[runs[0]["config"]]
     return {**runs[0], "step_s": med, "min_s": min(times), "max_s": max(times),
             "repeats": len(times), "processes": len(runs), "times_s": times,
-            "tokens_per_s": target_tokens(cfg) / med, "gflops": train_flops(cfg) / med / 1e9,
+            **throughput(cfg, med),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
 
 

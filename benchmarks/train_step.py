@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from .workload import CONFIGS, step_function, target_tokens, train_flops
+from .workload import CONFIGS, step_function, throughput
 
 
 def time_steps(step, sync, warmup: int, repeats: int) -> list[float]:
@@ -45,12 +45,11 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
     step, sync = step_function(framework, cfg, device)
     times = time_steps(step, sync, warmup, repeats)
     med = statistics.median(times)
-    flops = train_flops(cfg)
     return {
         "framework": framework, "config": config, "threads": threads, "device": device,
         "step_s": med, "min_s": min(times), "max_s": max(times), "repeats": repeats,
         "times_s": times,
-        "tokens_per_s": target_tokens(cfg) / med, "gflops": flops / med / 1e9,
+        **throughput(cfg, med),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

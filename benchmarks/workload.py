@@ -82,6 +82,12 @@ def target_tokens(cfg: Config) -> int:
     return cfg.batch * cfg.length
 
 
+def throughput(cfg: Config, step_s: float) -> dict:
+    """Target tokens/s and GFLOP/s of a training step that took ``step_s`` seconds."""
+    return {"tokens_per_s": target_tokens(cfg) / step_s,
+            "gflops": train_flops(cfg) / step_s / 1e9}
+
+
 def tinytorch_model(cfg: Config, seed: int = 0):
     import tinytorch as tt
     from transformer.model import Transformer, TransformerConfig
