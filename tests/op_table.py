@@ -401,6 +401,24 @@ def classification_case(draw):
         "smoothing": draw(st.sampled_from([0.0, 0.25]))})
 
 
+@st.composite
+def linear_classification_case(draw, bias):
+    """input (N, in) or (in,), weight (C, in), bias (C,) and class targets, some of them
+    ignore_index (not all); the fused op's rows per block, small so that several blocks run."""
+    in_f, classes = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    lead = draw(st.sampled_from([(), (draw(st.integers(1, 5)),)]))
+    target = draw(hnp.arrays(np.int64, lead, elements=st.integers(0, classes - 1)))
+    ignored = draw(hnp.arrays(np.bool_, lead))
+    ignored.flat[draw(st.integers(0, ignored.size - 1))] = False
+    tensors = [draw(S.floats(lead + (in_f,))), draw(S.floats((classes, in_f)))]
+    if bias:
+        tensors.append(draw(S.floats((classes,))))
+    return Case(tuple(tensors), {
+        "target": np.where(ignored, -100, target),
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"])),
+        "smoothing": draw(st.sampled_from([0.0, 0.25])), "chunk": draw(st.integers(1, 3))})
+
+
 # -- functions that need statements -----------------------------------------------------------
 
 def _inplace(method):
@@ -430,6 +448,15 @@ def _dropout(m, x, p):
 def _cross_entropy(m, x, target, reduction, smoothing):
     return m.nn.functional.cross_entropy(x, target, reduction=reduction,
                                          label_smoothing=smoothing)
+
+
+def _linear_cross_entropy(m, x, w, b=None, *, target, reduction, smoothing, chunk):
+    """tinytorch's fused path (options given), in blocks of ``chunk`` rows; PyTorch's
+    reference path (options=None) as the oracle (its chunked path has no label smoothing)."""
+    fused = m.__name__ == "tinytorch"
+    return m.nn.functional.linear_cross_entropy(
+        x, w, target, linear_bias=b, reduction=reduction, label_smoothing=smoothing,
+        options=m.nn.LinearCrossEntropyOptions(batch_chunk_size=chunk) if fused else None)
 
 
 def _nll_loss(m, x, target, reduction, smoothing):
@@ -626,7 +653,8 @@ ROWS = [
     Row("clone", lambda m, x: x.clone(), one()),
     Row("to_cuda_and_back", lambda m, x: x.to("cuda").sin().to("cpu"), one(), cuda=True),
 
-    # fused nn ops (ops/linear.py, normalization.py, embedding.py, padding.py, loss.py, dropout.py)
+    # fused nn ops (ops/linear.py, normalization.py, embedding.py, padding.py, loss.py,
+    # linear_cross_entropy.py, dropout.py)
     Row("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), linear_case(True)),
     Row("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), linear_case(False)),
     Row("layer_norm", lambda m, x, shape: m.nn.functional.layer_norm(x, shape),
@@ -645,6 +673,9 @@ ROWS = [
     Row("cross_entropy", _cross_entropy, classification_case(),
         "(C,), (N, C) or (N, C, d); some targets ignored; label smoothing 0 or 0.25"),
     Row("nll_loss", _nll_loss, classification_case()),
+    Row("linear_cross_entropy", _linear_cross_entropy, linear_classification_case(True),
+        "(N, in) or (in,); fused, blocks of 1-3 rows; some targets ignored"),
+    Row("linear_cross_entropy_no_bias", _linear_cross_entropy, linear_classification_case(False)),
     Row("mse_loss", lambda m, a, b: m.nn.functional.mse_loss(a, b),
         one().flatmap(lambda c: S.floats(c.tensors[0].shape).map(
             lambda b: Case(c.tensors + (b,))))),

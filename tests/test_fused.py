@@ -116,6 +116,138 @@ def test_nll_loss_gradcheck_and_matches_cross_entropy():
                  lambda x: F.cross_entropy(x, t, reduction="none"), [x], rng)
 
 
+# -- linear + cross-entropy ------------------------------------------------------------------
+
+@st.composite
+def lce_case(draw):
+    """Rows, features, classes, targets (some ignored), options, which inputs want a gradient."""
+    n, d, c = draw(st.integers(0, 9)), draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    ignore_index = draw(st.sampled_from([-100, 0]))
+    target = np.where(rng.random(n) < 0.3, ignore_index, rng.integers(0, c, n))
+    return dict(rng=rng, n=n, d=d, c=c, target=target, ignore_index=ignore_index,
+                bias=draw(st.booleans()), chunk=draw(st.sampled_from([None, 1, 2, 5])),
+                smoothing=draw(st.sampled_from([0.0, 0.1, 0.37])),
+                reduction=draw(st.sampled_from(["mean", "sum", "none"])),
+                grads=draw(st.sampled_from(["all", "input", "weight"])))
+
+
+def _lce_inputs(case):
+    rng = case["rng"]
+    x, w = _t(rng, (case["n"], case["d"])), _t(rng, (case["c"], case["d"]))
+    b = _t(rng, (case["c"],)) if case["bias"] else None
+    if case["grads"] != "all":  # a frozen input or a frozen output layer
+        (w if case["grads"] == "input" else x).requires_grad_(False)
+    return [v for v in (x, w, b) if v is not None]
+
+
+def _lce(case, options):
+    t = tt.tensor(case["target"])
+
+    def loss(x, w, b=None):
+        return F.linear_cross_entropy(x, w, t, linear_bias=b, reduction=case["reduction"],
+                                      ignore_index=case["ignore_index"],
+                                      label_smoothing=case["smoothing"], options=options)
+    return loss
+
+
+@given(lce_case())
+def test_linear_cross_entropy_fused_matches_composed(case):
+    """Fused (blocks, gradients made in forward) against cross_entropy(linear(...))."""
+    inputs = _lce_inputs(case)
+    fused = _lce(case, tt.nn.LinearCrossEntropyOptions(batch_chunk_size=case["chunk"]))
+    composed = _lce(case, None)
+    if case["n"] == 0 and case["reduction"] == "mean":  # 0/0: NaN, as PyTorch, and no rows
+        assert np.isnan(fused(*inputs).item())
+        return
+    out_f, out_c = fused(*inputs), composed(*inputs)
+    np.testing.assert_allclose(out_f.detach().numpy(), out_c.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    grads_f = _backward(out_f, inputs, case["rng"], seed=1)
+    grads_c = _backward(out_c, inputs, case["rng"], seed=1)
+    for gf, gc in zip(grads_f, grads_c):
+        np.testing.assert_allclose(gf, gc, rtol=1e-9, atol=1e-12)
+    assert gradcheck(fused, inputs)
+
+
+def test_linear_cross_entropy_backward_twice_recomputes():
+    """The gradients made in forward are handed on once; a second backward
+    (retain_graph) recomputes them, and an upstream gradient scales them."""
+    rng = np.random.default_rng(0)
+    x, w, b = _t(rng, (7, 3)), _t(rng, (5, 3)), _t(rng, (5,))
+    t = tt.tensor([0, 4, -100, 2, 2, 1, -100])
+    opts = tt.nn.LinearCrossEntropyOptions(batch_chunk_size=2)
+    fused = F.linear_cross_entropy(x, w, t, linear_bias=b, label_smoothing=0.1, options=opts)
+    (fused * 3.0).backward(retain_graph=True)
+    first = [v.grad.numpy().copy() for v in (x, w, b)]
+    (fused * 3.0).backward()
+    for v, g in zip((x, w, b), first):
+        np.testing.assert_allclose(v.grad.numpy(), 2 * g, rtol=1e-12)
+    for v in (x, w, b):
+        v.grad = None
+    (F.linear_cross_entropy(x, w, t, linear_bias=b, label_smoothing=0.1) * 3.0).backward()
+    for v, g in zip((x, w, b), first):
+        np.testing.assert_allclose(v.grad.numpy(), g, rtol=1e-10, atol=1e-13)
+
+
+def test_linear_cross_entropy_no_grad_and_float32():
+    rng = np.random.default_rng(1)
+    x = tt.tensor(rng.standard_normal((300, 16)), dtype=tt.float32, requires_grad=True)
+    w = tt.tensor(rng.standard_normal((50, 16)), dtype=tt.float32, requires_grad=True)
+    t = tt.tensor(rng.integers(0, 50, 300))
+    opts = tt.nn.LinearCrossEntropyOptions(batch_chunk_size=64)
+    with tt.no_grad():
+        quiet = F.linear_cross_entropy(x, w, t, options=opts)
+    assert quiet.grad_fn is None and quiet.dtype == tt.float32
+    fused = F.linear_cross_entropy(x, w, t, options=opts)
+    fused.backward()
+    composed = F.cross_entropy(F.linear(x, w), t)
+    gx, gw = x.grad.numpy(), w.grad.numpy()
+    x.grad = w.grad = None
+    composed.backward()
+    assert fused.dtype == tt.float32 and x.grad.dtype == tt.float32 and gw.dtype == np.float32
+    np.testing.assert_allclose(fused.item(), composed.item(), rtol=1e-5)
+    np.testing.assert_allclose(quiet.item(), composed.item(), rtol=1e-5)
+    np.testing.assert_allclose(gx, x.grad.numpy(), rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(gw, w.grad.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_linear_cross_entropy_catches_weight_changed_before_backward():
+    rng = np.random.default_rng(2)
+    x, w = _t(rng, (4, 3)), _t(rng, (5, 3))
+    loss = F.linear_cross_entropy(x, w, tt.tensor([1, 2, 3, 4]),
+                                  options=tt.nn.LinearCrossEntropyOptions())
+    with tt.no_grad():
+        w.mul_(2.0)  # e.g. an optimizer step between forward and backward
+    with pytest.raises(RuntimeError, match="LinearCrossEntropyBackward.*modified by an in-place operation"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("args, error, match", [
+    (((4, 3), (5, 2), (4,)), ValueError, r"input must be \(N, in_features\).*\(4, 3\).*\(5, 2\)"),
+    (((2, 4, 3), (5, 3), (2, 4)), ValueError, r"hidden.reshape\(-1, d_model\)"),
+    (((4, 3), (5, 3), (3,)), ValueError, r"needs a target of shape \(4,\), got \(3,\)"),
+    (((4, 3), (5, 3), (4,), 7), IndexError, r"target ids must be in \[0, 4\]"),
+])
+def test_linear_cross_entropy_errors_name_op_shapes_and_fix(args, error, match):
+    x_shape, w_shape, t_shape, *bad = args
+    x, w = tt.zeros(*x_shape, requires_grad=True), tt.zeros(*w_shape)
+    t = tt.full(t_shape, bad[0] if bad else 1, dtype=tt.int64)
+    with pytest.raises(error, match=match):
+        F.linear_cross_entropy(x, w, t, options=tt.nn.LinearCrossEntropyOptions())
+
+
+def test_linear_cross_entropy_rejects_mixed_dtypes_and_bad_options():
+    x, w = tt.zeros(4, 3), tt.zeros(5, 3, dtype=tt.float64)
+    with pytest.raises(TypeError, match="share one float dtype"):
+        F.linear_cross_entropy(x, w, tt.zeros(4, dtype=tt.int64),
+                               options=tt.nn.LinearCrossEntropyOptions())
+    with pytest.raises(ValueError, match="batch_chunk_size must be a positive int"):
+        tt.nn.LinearCrossEntropyOptions(batch_chunk_size=0)
+    with pytest.raises(TypeError, match="LinearCrossEntropyOptions or None"):
+        F.linear_cross_entropy(x, x.T.T, tt.zeros(4, dtype=tt.int64), options={"chunk": 2})
+
+
 # -- layer norm ------------------------------------------------------------------------------
 
 def layer_norm_composed(x, shape, weight, bias, eps=1e-5):

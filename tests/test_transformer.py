@@ -340,6 +340,33 @@ def test_model_parameter_gradients_match_finite_differences():
     _param_fd_check(model, lambda: model(src, tgt_in), (), rng, per_param=2)
 
 
+@pytest.mark.parametrize("tie", [True, False])
+def test_loss_is_cross_entropy_of_the_logits(tie):
+    """model.loss runs the generator and the loss fused (F.linear_cross_entropy); it must
+    give the same loss and parameter gradients as cross_entropy(model(src, tgt_in))."""
+    rng = np.random.default_rng(3)
+    kw = {} if tie else {"tie_embeddings": False}
+    model = _randomize(Transformer(_config(**kw)), rng, 0.3).double()
+    src = _ids(rng, 3, 5, pad_from=[None, 3, 2])
+    tgt = _ids(rng, 3, 4, pad_from=[3, None, 1])
+    tgt_in = shift_right(tgt, BOS)
+    grads = []
+    for fused in (True, False):
+        model.zero_grad()
+        if fused:
+            loss = model.loss(src, tgt_in, tgt, label_smoothing=0.1)
+        else:
+            logits = model(src, tgt_in)
+            loss = tt.nn.functional.cross_entropy(logits.reshape(-1, V), tgt.reshape(-1),
+                                                  ignore_index=PAD, label_smoothing=0.1)
+        loss.backward()
+        grads.append((loss.item(), {n: p.grad.numpy().copy() for n, p in model.named_parameters()}))
+    (fused_loss, fused_grads), (loss, ref_grads) = grads
+    assert fused_loss == pytest.approx(loss, rel=1e-12)
+    for name, g in ref_grads.items():
+        np.testing.assert_allclose(fused_grads[name], g, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
 def test_causality_future_targets_do_not_change_earlier_logits():
     rng = np.random.default_rng(2)
     model = _randomize(Transformer(_config()), rng, 0.3).double().eval()

@@ -126,6 +126,11 @@ class Transformer(nn.Module):
         With a ``cache`` (transformer.generate.make_cache), tgt_in holds only the new
         tokens, which sit at positions offset, offset + 1, ...
         """
+        return self.generator(self.decoder_states(tgt_in, memory, src_pad, cache, offset))
+
+    def decoder_states(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
+        """tgt_in (batch, tgt_len) -> the decoder's last hidden states (batch, tgt_len, d_model),
+        the input of the generator (``decode`` without the final Linear)."""
         y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
         n = tgt_in.shape[1]
         if cache is None:
@@ -136,17 +141,26 @@ class Transformer(nn.Module):
         else:  # incremental: earlier positions come from the cache; no future is present
             y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
                              cache=cache)
-        return self.generator(y)
+        return y
 
     def forward(self, src, tgt_in):
         memory, src_pad = self.encode(src)
         return self.decode(tgt_in, memory, src_pad)
 
     def loss(self, src, tgt_in, tgt_out, label_smoothing: float = 0.0):
-        """Mean cross-entropy over the non-padding target positions."""
-        logits = self(src, tgt_in)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
-                               ignore_index=self.config.pad_id, label_smoothing=label_smoothing)
+        """Mean cross-entropy over the non-padding target positions.
+
+        The same number as ``F.cross_entropy(self(src, tgt_in).reshape(-1, vocab), ...)``,
+        but the generator and the loss run fused, block by block (``F.linear_cross_entropy``):
+        the (batch * tgt_len, vocab) logits, the largest array of a step, are never kept,
+        and padding positions are skipped.
+        """
+        memory, src_pad = self.encode(src)
+        y = self.decoder_states(tgt_in, memory, src_pad)
+        return F.linear_cross_entropy(
+            y.reshape(-1, y.shape[-1]), self.generator.weight, tgt_out.reshape(-1),
+            linear_bias=self.generator.bias, ignore_index=self.config.pad_id,
+            label_smoothing=label_smoothing, options=nn.LinearCrossEntropyOptions())
 
 
 class DecoderOnly(nn.Module):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..ops.dropout import dropout
 from ..ops.embedding import embedding
 from ..ops.linear import linear
+from ..ops.linear_cross_entropy import linear_cross_entropy
 from ..ops.loss import cross_entropy, nll_loss
 from ..ops.normalization import layer_norm
 from ..ops.padding import pad
@@ -36,5 +37,5 @@ def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
 
 
 __all__ = ["cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear",
-           "log_softmax", "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "softmax",
-           "tanh"]
+           "linear_cross_entropy", "log_softmax", "mse_loss", "nll_loss", "one_hot", "pad", "relu",
+           "sigmoid", "softmax", "tanh"]

@@ -1,10 +1,14 @@
-"""Loss modules: CrossEntropyLoss, NLLLoss, MSELoss (PyTorch's arguments)."""
+"""Loss modules: CrossEntropyLoss, NLLLoss, MSELoss (PyTorch's arguments), and the
+options of ``F.linear_cross_entropy`` (``nn.LinearCrossEntropyOptions``, as in PyTorch)."""
 
 from __future__ import annotations
 
+from ..ops.linear_cross_entropy import LinearCrossEntropyOptions
 from ..ops.loss import cross_entropy, nll_loss
 from .functional import mse_loss
 from .module import Module
+
+__all__ = ["CrossEntropyLoss", "LinearCrossEntropyOptions", "MSELoss", "NLLLoss"]
 
 
 class CrossEntropyLoss(Module):

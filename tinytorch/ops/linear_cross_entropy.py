@@ -1,0 +1,281 @@
+"""linear_cross_entropy: cross_entropy(input @ W^T + b, target) without keeping the logits.
+
+A language model's last layer maps each of N positions to C vocabulary scores. Those
+(N, C) logits are the largest array of a training step (2,048 x 8,000 floats, 64 MB,
+in the M benchmark; its gradient as large again), yet the loss needs two numbers per
+row from them (the row's max and its sum of exponentials) and the gradient needs them
+only for the three products that follow. So this op walks the rows in blocks: one
+block's logits are computed, reduced to its loss, turned into its share of the
+gradients of input, weight and bias while still in cache, and overwritten by the next
+block. Rows whose target is ``ignore_index`` (padding) add nothing to the loss or to
+any gradient and are skipped altogether.
+
+The gradients are computed in the forward, for an upstream gradient of 1, and scaled
+by the real one in backward (what PyTorch's chunked path does too): each block's
+logits are then made once, not twice. A second backward (``retain_graph=True``) or a
+per-row upstream gradient (``reduction='none'``) recomputes them block by block.
+
+With ``options=None``, PyTorch's default, the call is the composed reference
+``cross_entropy(linear(input, W, b), target)``; pass ``LinearCrossEntropyOptions()``
+for the fused path. tests/test_fused.py checks one against the other.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..backend import array_module, index_add_rows
+from .linear import linear
+from .loss import _check_common, cross_entropy
+from .softmax import flushed_exp
+
+#: Logit elements per block when ``batch_chunk_size`` is None: 64 MB of float32, all
+#: 2,048 rows of the M benchmark's 8,000-word vocabulary in one block. Smaller blocks fit
+#: the cache better but make BLAS slower: at M, 512-row blocks cost 150 ms against 133 ms
+#: for one block (the three GEMMs are 80% of the op), so the blocks exist to bound memory
+#: for large batches, not for speed.
+BLOCK_ELEMENTS = 1 << 24
+
+
+@dataclass
+class LinearCrossEntropyOptions:
+    """How ``linear_cross_entropy`` splits the rows (``torch.nn.LinearCrossEntropyOptions``).
+
+    ``batch_chunk_size``: rows per block; None picks ``BLOCK_ELEMENTS // C`` (at least 1).
+    PyTorch's other fields (``chunking_method``, ``acc_policy``...) tune its kernels and
+    have no meaning here.
+    """
+
+    batch_chunk_size: int | None = None
+
+    def __post_init__(self):
+        if self.batch_chunk_size is not None and (
+                not isinstance(self.batch_chunk_size, int) or self.batch_chunk_size < 1):
+            raise ValueError(f"LinearCrossEntropyOptions: batch_chunk_size must be a positive "
+                             f"int or None, got {self.batch_chunk_size!r}")
+
+
+class LinearCrossEntropy(Function):
+    """input (N, in_features) or (in_features,), weight (C, in_features), target (N,) or ()
+    int64, bias (C,) -> the cross-entropy of the logits input @ weight^T + bias."""
+
+    saves_inputs = (0, 1, 3)
+
+    def forward(self, h, weight, target, bias=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0, rows_per_block=None, wants=(False, False, False)):
+        xp = array_module(h)
+        _check_inputs(h, weight, target, bias)
+        classes = weight.shape[0]
+        t = target.reshape(-1)
+        keep = xp.flatnonzero(t != ignore_index)          # the rows that count
+        tk = t[keep]
+        if tk.size and (int(tk.min()) < 0 or int(tk.max()) >= classes):
+            raise IndexError(
+                f"linear_cross_entropy: target ids must be in [0, {classes - 1}] (or ignore_index="
+                f"{ignore_index}), got [{int(tk.min())}, {int(tk.max())}]")
+        rows = rows_per_block or max(1, BLOCK_ELEMENTS // classes)
+        self.options = (h.shape, reduction, label_smoothing, rows, keep.size)
+        self.save(h, weight, bias, keep, tk)
+
+        hk = h.reshape(-1, weight.shape[1])[keep]             # (K, in): kept rows, a copy
+        count = keep.size
+        self.grads = None
+        if any(wants) and reduction != "none":
+            # one pass for the loss and the gradients, for a unit upstream gradient: each
+            # kept row's loss enters the total with weight 1/count ('mean') or 1 ('sum')
+            scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
+            self.grads, (log_total, max_, z_t) = self._gradients(hk, scale, wants, stats=True)
+        else:
+            log_total, max_, z_t = self._blocks(hk, tk)
+        # Per row, with z the logits, m their max, T = sum_c exp(z_c - m):
+        #   -log p_t = log T + m - z_t,   -(1/C) sum_c log p_c = log T + m - mean(z)
+        # and with q = (1 - eps) onehot(t) + eps/C:  loss = log T + m - (1-eps) z_t - eps mean(z)
+        per_row = log_total + max_ - (1 - label_smoothing) * z_t
+        if label_smoothing:
+            per_row -= label_smoothing * _mean_logits(hk, weight, bias)
+        if reduction == "none":
+            out = xp.zeros(t.shape, dtype=h.dtype)
+            out[keep] = per_row
+            loss = out.reshape(target.shape)
+        else:
+            loss = per_row.sum(dtype=h.dtype)
+            if reduction == "mean":  # over the rows that count; 0/0 is NaN, as PyTorch
+                loss = loss / count if count else h.dtype.type(math.nan)
+        return xp.asarray(loss)
+
+    def backward(self, g):
+        # For one row with logits z = W h + b, p = softmax(z), q = (1 - eps) onehot(t) + eps/C,
+        # and s the upstream gradient of that row's loss:
+        #   dL/dz = s (p - q)
+        #   dL/dh = W^T dL/dz,   dL/dW = sum_rows dL/dz h^T,   dL/db = sum_rows dL/dz
+        # q splits off as cheap terms: W^T q = (1-eps) W[t] + (eps/C) W^T 1, and likewise for
+        # the sums over rows; only s p needs the (rows, C) block, made in _blocks.
+        h, weight, _, keep, _ = self.saved
+        in_shape, reduction, _, _, count = self.options
+        xp = array_module(h)
+        has_bias = len(self.parents) > 3
+        wants = (self.needs_grad(0), self.needs_grad(1), has_bias and self.needs_grad(3))
+        if reduction == "none":
+            scale = g.reshape(-1)[keep].astype(h.dtype, copy=False)
+            dh, dw, db = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
+        else:
+            if self.grads is None:  # a second backward: recompute, unit scale
+                scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
+                self.grads = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
+            dh, dw, db = self.grads
+            self.grads = None  # handed on: the engine may add into these arrays
+            if float(g) != 1.0:
+                g = g.astype(h.dtype, copy=False)
+                for a in (dh, dw, db):
+                    if a is not None:
+                        a *= g
+        if dh is not None:  # scatter the kept rows back among the ignored ones (zeros)
+            full = xp.zeros((math.prod(in_shape[:-1]), in_shape[-1]), dtype=h.dtype)
+            full[keep] = dh
+            dh = full.reshape(in_shape)
+        return dh, dw, None, db
+
+    # -- the pass over the blocks ------------------------------------------------------------
+    def _blocks(self, hk, tk, scale=None, grads=None):
+        """One pass over blocks of rows of hk (K, in), the rows that count.
+
+        Returns the loss statistics per row, (log T, m, z_t): log of the sum of exp(z - m),
+        the max m of the row's logits z, the target's logit z_t. With ``grads`` = (dh (K, in),
+        dW (C, in), db (C,)), any of them None, also adds each block's share of s p, its
+        rows' softmax p times their scale s (``scale``: a scalar or (K,)): the part of the
+        gradient that needs the block's logits (see backward).
+        """
+        xp = array_module(hk)
+        _, weight, bias, _, _ = self.saved
+        classes, rows, k = weight.shape[0], self.options[3], hk.shape[0]
+        ones = xp.ones(classes, dtype=hk.dtype)
+        buf = xp.empty((min(rows, k), classes), dtype=hk.dtype)
+        log_total, max_, z_t = (xp.empty(k, dtype=hk.dtype) for _ in range(3))
+        dh, dw, db = grads or (None, None, None)
+        tmp_w = xp.empty_like(weight) if dw is not None and k > rows else None
+        for a in range(0, k, rows):
+            hb = hk[a:a + rows]
+            n = hb.shape[0]
+            z = buf[:n]
+            xp.matmul(hb, weight.T, out=z)                     # (n, C) logits of the block
+            if bias is not None:
+                z += bias
+            m = max_[a:a + n]
+            z.max(axis=1, out=m)
+            z_t[a:a + n] = z[xp.arange(n), tk[a:a + n]]
+            z -= m[:, None]
+            flushed_exp(z, out=z)                              # exp(z - m), in (0, 1]
+            total = z @ ones                                   # T per row (a GEMV)
+            log_total[a:a + n] = xp.log(total)
+            if grads is None:
+                continue
+            s = scale if xp.ndim(scale) == 0 else scale[a:a + n]
+            z *= (s / total)[:, None]                          # s p
+            if dh is not None:
+                xp.matmul(z, weight, out=dh[a:a + n])
+            if dw is not None:
+                if a == 0:
+                    xp.matmul(z.T, hb, out=dw)
+                else:
+                    dw += xp.matmul(z.T, hb, out=tmp_w)
+            if db is not None:
+                db += xp.ones(n, dtype=hk.dtype) @ z
+        return log_total, max_, z_t
+
+    def _gradients(self, hk, scale, wants, stats=False):
+        """(dh (K, in), dW, db) for row scales ``scale``, None where not wanted; with
+        ``stats``, also the loss statistics of the same pass (see _blocks)."""
+        xp = array_module(hk)
+        _, weight, _, _, tk = self.saved
+        eps = self.options[2]
+        want_h, want_w, want_b = wants
+        classes = weight.shape[0]
+        dh = xp.empty_like(hk) if want_h else None
+        dw = xp.zeros_like(weight) if want_w else None
+        db = xp.zeros(classes, dtype=hk.dtype) if want_b else None
+        found = self._blocks(hk, tk, scale, (dh, dw, db))
+        # minus s q: (1 - eps) s at the target class, eps s / C at every class
+        s = xp.broadcast_to(xp.asarray(scale, dtype=hk.dtype), tk.shape)
+        s_t = (1 - eps) * s
+        if want_h:
+            dh -= s_t[:, None] * weight[tk]
+            if eps:
+                dh -= (eps / classes) * s[:, None] * weight.sum(axis=0)
+        if want_w:
+            index_add_rows(xp, dw, tk, -(s_t[:, None] * hk))
+            if eps:
+                dw -= (eps / classes) * (s @ hk)
+        if want_b:
+            db -= xp.bincount(tk, weights=s_t, minlength=classes).astype(hk.dtype)
+            if eps:
+                db -= (eps / classes) * s.sum()
+        return ((dh, dw, db), found) if stats else (dh, dw, db)
+
+
+def _mean_logits(hk, weight, bias):
+    """(1/C) sum_c z_c per row, without the logits: h . (W^T 1)/C + mean(b)."""
+    classes = weight.shape[0]
+    out = hk @ (weight.sum(axis=0) / classes)
+    if bias is not None:
+        out += bias.sum() / classes
+    return out
+
+
+def _check_inputs(h, weight, target, bias):
+    op = "linear_cross_entropy"
+    dtypes = [a.dtype for a in (h, weight, bias) if a is not None]
+    if h.dtype.kind != "f" or len(set(dtypes)) > 1:
+        raise TypeError(f"{op}: input, linear_weight and linear_bias must share one float dtype, "
+                        f"got {', '.join(map(str, dtypes))}; convert with .to(weight.dtype)")
+    if weight.ndim != 2 or h.ndim not in (1, 2) or h.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"{op}: input must be (N, in_features) or (in_features,) and linear_weight "
+            f"(C, in_features), got input {h.shape} and weight {weight.shape}. For a sequence "
+            f"model pass hidden.reshape(-1, d_model) and target.reshape(-1)")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"{op}: linear_bias must be ({weight.shape[0]},), got {bias.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold class indices as int64, got {target.dtype}; "
+                        f"use target.long()")
+    if target.shape != h.shape[:-1]:
+        raise ValueError(f"{op}: input of shape {h.shape} needs a target of shape "
+                         f"{h.shape[:-1]}, got {target.shape}")
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None,  # noqa: A002
+                         weight=None, reduction="mean", ignore_index=None,
+                         label_smoothing=0.0, options=None):
+    """``torch.nn.functional.linear_cross_entropy``: cross_entropy(linear(input, W, b), target).
+
+    input (N, in_features) or (in_features,); linear_weight (C, in_features); target (N,)
+    or () class ids. ``options=None`` runs the composed reference; a
+    ``LinearCrossEntropyOptions`` runs the fused block-by-block op (same values and
+    gradients, without the (N, C) logits).
+    """
+    if weight is not None:
+        raise NotImplementedError(
+            "linear_cross_entropy: class weights are not supported (weight=None)")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    _check_common(reduction, "linear_cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"linear_cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if options is None:
+        return cross_entropy(linear(input, linear_weight, linear_bias), target,
+                             ignore_index=ignore_index, reduction=reduction,
+                             label_smoothing=label_smoothing)
+    if not isinstance(options, LinearCrossEntropyOptions):
+        raise TypeError(f"linear_cross_entropy: options must be a LinearCrossEntropyOptions or "
+                        f"None, got {type(options).__name__}")
+    grad_on = is_grad_enabled()
+    wants = tuple(grad_on and t is not None and t.requires_grad
+                  for t in (input, linear_weight, linear_bias))
+    opts = dict(ignore_index=ignore_index, reduction=reduction,
+                label_smoothing=float(label_smoothing), rows_per_block=options.batch_chunk_size,
+                wants=wants)
+    if linear_bias is None:
+        return LinearCrossEntropy.apply(input, linear_weight, target, **opts)
+    return LinearCrossEntropy.apply(input, linear_weight, target, linear_bias, **opts)
