@@ -21,6 +21,7 @@ FAMILIES = {
     "ScaledDotProductAttention": "attention (fused QKᵀ, softmax, ·V)",
     "CrossEntropy": "softmax & cross-entropy", "Softmax": "softmax & cross-entropy",
     "LogSoftmax": "softmax & cross-entropy", "LogSumExp": "softmax & cross-entropy",
+    "LinearCrossEntropy": "output layer + cross-entropy (fused)",
     "LayerNorm": "layer norm", "Embedding": "embedding", "Dropout": "dropout",
 }
 MODULE_FAMILIES = {"shape": "shape & indexing", "indexing": "shape & indexing",

@@ -340,16 +340,21 @@ def test_model_parameter_gradients_match_finite_differences():
     _param_fd_check(model, lambda: model(src, tgt_in), (), rng, per_param=2)
 
 
-@pytest.mark.parametrize("tie", [True, False])
-def test_loss_is_cross_entropy_of_the_logits(tie):
-    """model.loss runs the generator and the loss fused (F.linear_cross_entropy); it must
-    give the same loss and parameter gradients as cross_entropy(model(src, tgt_in))."""
+@pytest.mark.parametrize("tie, norm_first, odd", [(True, False, False), (False, False, False),
+                                                  (True, True, False), (True, False, True)])
+def test_loss_is_cross_entropy_of_the_logits(tie, norm_first, odd):
+    """model.loss packs padding away (transformer/packing.py) and runs the generator and the
+    loss fused (F.linear_cross_entropy); it must give the same loss and parameter gradients
+    as cross_entropy(model(src, tgt_in)). ``odd``: a position that is padding in tgt_in
+    but a real target in tgt_out (not what shift_right makes, but still the same loss)."""
     rng = np.random.default_rng(3)
-    kw = {} if tie else {"tie_embeddings": False}
+    kw = {"norm_first": norm_first} if tie else {"tie_embeddings": False}
     model = _randomize(Transformer(_config(**kw)), rng, 0.3).double()
     src = _ids(rng, 3, 5, pad_from=[None, 3, 2])
     tgt = _ids(rng, 3, 4, pad_from=[3, None, 1])
     tgt_in = shift_right(tgt, BOS)
+    if odd:
+        tgt_in[0, 2] = PAD
     grads = []
     for fused in (True, False):
         model.zero_grad()

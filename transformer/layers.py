@@ -6,6 +6,10 @@ a layer norm: "Add & Norm". Two placements exist, and ``norm_first`` picks one:
 - post-LN (the paper, default):  x = norm(x + sublayer(x))
 - pre-LN  (``norm_first=True``):  x = x + sublayer(norm(x))   (easier to train deep)
 
+With a ``packing`` (transformer/packing.py; training uses one), x holds only the real
+tokens, (tokens, d_model): everything here is position-wise except attention, which
+unpacks to (batch, len, d_model) and packs its output back.
+
 Names follow ``nn.TransformerEncoderLayer``/``DecoderLayer`` where they can
 (self_attn, norm1, norm2, norm3; cross_attn is their multihead_attn), so their
 weights load into ours (transformer/torch_compat.py).
@@ -20,7 +24,8 @@ from .multi_head_attention import MultiHeadAttention
 
 
 class EncoderLayer(nn.Module):
-    """x (batch, src_len, d_model) -> same. Self-attention, then feed-forward."""
+    """x (batch, src_len, d_model), or (tokens, d_model) with a ``packing`` -> same.
+    Self-attention, then feed-forward."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: str = "relu", norm_first: bool = False,
@@ -34,21 +39,25 @@ class EncoderLayer(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
 
-    def _sa(self, x, attn_mask, key_padding_mask, is_causal):
+    def _sa(self, x, attn_mask, key_padding_mask, is_causal, packing):
+        x = x if packing is None else packing.unpack(x)
         out, _ = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask,
                                 need_weights=False, is_causal=is_causal)
-        return self.dropout1(out)
+        return self.dropout1(out if packing is None else packing.pack(out))
 
-    def forward(self, x, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, x, src_mask=None, src_key_padding_mask=None, is_causal: bool = False,
+                packing=None):
+        args = (src_mask, src_key_padding_mask, is_causal, packing)
         if self.norm_first:
-            x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa(self.norm1(x), *args)
             return x + self.dropout2(self.feed_forward(self.norm2(x)))
-        x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask, is_causal))
+        x = self.norm1(x + self._sa(x, *args))
         return self.norm2(x + self.dropout2(self.feed_forward(x)))
 
 
 class DecoderLayer(nn.Module):
-    """y (batch, tgt_len, d_model), memory (batch, src_len, d_model) -> like y.
+    """y (batch, tgt_len, d_model), or (tokens, d_model) with a ``packing``, and memory
+    (batch, src_len, d_model) -> like y.
 
     Masked (causal) self-attention over the target so far, then cross-attention to the
     encoder's memory (queries from the target, keys and values from the source), then
@@ -70,26 +79,31 @@ class DecoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
 
-    def _sa(self, y, tgt_mask, tgt_key_padding_mask, is_causal, cache):
+    def _sa(self, y, tgt_mask, tgt_key_padding_mask, is_causal, cache, packing):
+        y = y if packing is None else packing.unpack(y)
         out, _ = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask,
                                 attn_mask=tgt_mask, need_weights=False, is_causal=is_causal,
                                 cache=None if cache is None else cache["self"])
-        return self.dropout1(out)
+        return self.dropout1(out if packing is None else packing.pack(out))
 
-    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache):
+    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache, packing):
+        y = y if packing is None else packing.unpack(y)
         out, _ = self.cross_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
                                  attn_mask=memory_mask, need_weights=False,
                                  cache=None if cache is None else cache["cross"])
-        return self.dropout2(out)
+        return self.dropout2(out if packing is None else packing.pack(out))
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None):
+                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
+                packing=None):
+        sa = (tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache, packing)
+        ca = (memory, memory_mask, memory_key_padding_mask, cache, packing)
         if self.norm_first:
-            y = y + self._sa(self.norm1(y), tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache)
-            y = y + self._ca(self.norm2(y), memory, memory_mask, memory_key_padding_mask, cache)
+            y = y + self._sa(self.norm1(y), *sa)
+            y = y + self._ca(self.norm2(y), *ca)
             return y + self.dropout3(self.feed_forward(self.norm3(y)))
-        y = self.norm1(y + self._sa(y, tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache))
-        y = self.norm2(y + self._ca(y, memory, memory_mask, memory_key_padding_mask, cache))
+        y = self.norm1(y + self._sa(y, *sa))
+        y = self.norm2(y + self._ca(y, *ca))
         return self.norm3(y + self.dropout3(self.feed_forward(y)))
 
 
@@ -101,9 +115,10 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.norm = norm
 
-    def forward(self, x, mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, x, mask=None, src_key_padding_mask=None, is_causal: bool = False,
+                packing=None):
         for layer in self.layers:
-            x = layer(x, mask, src_key_padding_mask, is_causal)
+            x = layer(x, mask, src_key_padding_mask, is_causal, packing)
         return self.norm(x) if self.norm is not None else x
 
 
@@ -116,8 +131,10 @@ class Decoder(nn.Module):
         self.norm = norm
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None):
+                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
+                packing=None):
         for i, layer in enumerate(self.layers):
             y = layer(y, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
-                      memory_key_padding_mask, tgt_is_causal, None if cache is None else cache[i])
+                      memory_key_padding_mask, tgt_is_causal, None if cache is None else cache[i],
+                      packing)
         return self.norm(y) if self.norm is not None else y

@@ -21,6 +21,7 @@ from tinytorch.nn import functional as F
 
 from .attention import causal_mask, padding_mask
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer
+from .packing import Packing
 from .positional import LearnedPositionalEmbedding, PositionalEncoding, TokenEmbedding
 
 
@@ -114,11 +115,19 @@ class Transformer(nn.Module):
         if cfg.tie_embeddings:
             self.generator.weight = self.tgt_embed.embedding.weight
 
-    def encode(self, src):
-        """src (batch, src_len) -> memory (batch, src_len, d_model), src padding mask."""
+    def encode(self, src, packed: bool = False):
+        """src (batch, src_len) -> memory (batch, src_len, d_model), src padding mask.
+
+        ``packed``: run the encoder on the real tokens only (transformer/packing.py); the
+        memory is the same at every real position and zero at padding.
+        """
         src_pad = padding_mask(src, self.config.pad_id)
         x = self.src_pos(self.src_embed(src))
-        return self.encoder(x, src_key_padding_mask=src_pad), src_pad
+        if not packed:
+            return self.encoder(x, src_key_padding_mask=src_pad), src_pad
+        packing = Packing(src_pad)
+        memory = self.encoder(packing.pack(x), src_key_padding_mask=src_pad, packing=packing)
+        return packing.unpack(memory), src_pad
 
     def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
         """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab).
@@ -128,16 +137,19 @@ class Transformer(nn.Module):
         """
         return self.generator(self.decoder_states(tgt_in, memory, src_pad, cache, offset))
 
-    def decoder_states(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
+    def decoder_states(self, tgt_in, memory, src_pad, cache=None, offset: int = 0,
+                       packing=None):
         """tgt_in (batch, tgt_len) -> the decoder's last hidden states (batch, tgt_len, d_model),
-        the input of the generator (``decode`` without the final Linear)."""
+        the input of the generator (``decode`` without the final Linear). With a
+        ``packing`` (transformer/packing.py), only its kept positions: (tokens, d_model)."""
         y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
         n = tgt_in.shape[1]
         if cache is None:
             mask = causal_mask(n, device=tgt_in.device)
             tgt_pad = padding_mask(tgt_in, self.config.pad_id)
-            y = self.decoder(y, memory, tgt_mask=mask, tgt_key_padding_mask=tgt_pad,
-                             memory_key_padding_mask=src_pad)
+            y = self.decoder(y if packing is None else packing.pack(y), memory, tgt_mask=mask,
+                             tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
+                             packing=packing)
         else:  # incremental: earlier positions come from the cache; no future is present
             y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
                              cache=cache)
@@ -150,17 +162,24 @@ class Transformer(nn.Module):
     def loss(self, src, tgt_in, tgt_out, label_smoothing: float = 0.0):
         """Mean cross-entropy over the non-padding target positions.
 
-        The same number as ``F.cross_entropy(self(src, tgt_in).reshape(-1, vocab), ...)``,
-        but the generator and the loss run fused, block by block (``F.linear_cross_entropy``):
-        the (batch * tgt_len, vocab) logits, the largest array of a step, are never kept,
-        and padding positions are skipped.
+        The same number, and the same gradients, as
+        ``F.cross_entropy(self(src, tgt_in).reshape(-1, vocab), tgt_out.reshape(-1), ...)``,
+        with two savings that change no result:
+
+        - padding positions are packed away (transformer/packing.py): only real tokens go
+          through the position-wise layers. A target position is left out when it is
+          padding in both tgt_in (nothing attends to it) and tgt_out (the loss ignores it).
+        - the generator and the loss run fused (``F.linear_cross_entropy``): the
+          (tokens, vocab) logits, the largest array of a step, are never kept.
         """
-        memory, src_pad = self.encode(src)
-        y = self.decoder_states(tgt_in, memory, src_pad)
+        pad = self.config.pad_id
+        memory, src_pad = self.encode(src, packed=True)
+        packing = Packing((tgt_in == pad) & (tgt_out == pad))
+        y = self.decoder_states(tgt_in, memory, src_pad, packing=packing)   # (tokens, d_model)
         return F.linear_cross_entropy(
-            y.reshape(-1, y.shape[-1]), self.generator.weight, tgt_out.reshape(-1),
-            linear_bias=self.generator.bias, ignore_index=self.config.pad_id,
-            label_smoothing=label_smoothing, options=nn.LinearCrossEntropyOptions())
+            y, self.generator.weight, packing.pack(tgt_out), linear_bias=self.generator.bias,
+            ignore_index=pad, label_smoothing=label_smoothing,
+            options=nn.LinearCrossEntropyOptions())
 
 
 class DecoderOnly(nn.Module):
