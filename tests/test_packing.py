@@ -59,10 +59,35 @@ def test_packed_encoder_gives_the_padded_memory(norm_first):
     src[0, 4:] = 0
     src[2, 1:] = 0
     src = tt.tensor(src)
+    packing = Packing(src == 0)
     with tt.no_grad():
         padded, mask = model.encode(src)
-        packed, mask2 = model.encode(src, packed=True)
+        packed, mask2 = model.encode(src, packing=packing)
     keep = ~mask.numpy()
     np.testing.assert_array_equal(mask.numpy(), mask2.numpy())
-    np.testing.assert_allclose(packed.numpy()[keep], padded.numpy()[keep], rtol=1e-12, atol=1e-14)
-    assert not packed.numpy()[~keep].any()
+    assert packed.shape == (keep.sum(), 8)
+    np.testing.assert_allclose(packed.numpy(), padded.numpy()[keep], rtol=1e-12, atol=1e-14)
+
+
+def test_packed_attention_matches_padded_and_checks_shapes():
+    """Cross-attention with packed queries and packed keys/values: the padded result at
+    every real query position."""
+    from transformer.multi_head_attention import MultiHeadAttention
+
+    rng = np.random.default_rng(1)
+    mha = MultiHeadAttention(8, 2).double()
+    q_drop = np.array([[False, False, True], [False, True, True]])
+    kv_drop = np.array([[False, True, True, True], [False, False, False, True]])
+    q_packing, kv_packing = Packing(tt.tensor(q_drop)), Packing(tt.tensor(kv_drop))
+    query = tt.tensor(rng.standard_normal((2, 3, 8)))
+    memory = tt.tensor(rng.standard_normal((2, 4, 8)))
+    mask = tt.tensor(kv_drop)
+    with tt.no_grad():
+        padded, _ = mha(query, memory, memory, key_padding_mask=mask, need_weights=False)
+        packed_memory = kv_packing.pack(memory)
+        packed, _ = mha(q_packing.pack(query), packed_memory, packed_memory,
+                        key_padding_mask=mask, need_weights=False, packing=q_packing,
+                        kv_packing=kv_packing)
+    np.testing.assert_allclose(packed.numpy(), padded.numpy()[~q_drop], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"query must be \(3 packed tokens, 8\), got \(2, 3, 8\)"):
+        mha(query, memory, memory, packing=q_packing)

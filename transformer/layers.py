@@ -8,7 +8,7 @@ a layer norm: "Add & Norm". Two placements exist, and ``norm_first`` picks one:
 
 With a ``packing`` (transformer/packing.py; training uses one), x holds only the real
 tokens, (tokens, d_model): everything here is position-wise except attention, which
-unpacks to (batch, len, d_model) and packs its output back.
+takes the packings along (MultiHeadAttention unpacks its queries, keys and values).
 
 Names follow ``nn.TransformerEncoderLayer``/``DecoderLayer`` where they can
 (self_attn, norm1, norm2, norm3; cross_attn is their multihead_attn), so their
@@ -40,10 +40,10 @@ class EncoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
 
     def _sa(self, x, attn_mask, key_padding_mask, is_causal, packing):
-        x = x if packing is None else packing.unpack(x)
         out, _ = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask,
-                                need_weights=False, is_causal=is_causal)
-        return self.dropout1(out if packing is None else packing.pack(out))
+                                need_weights=False, is_causal=is_causal, packing=packing,
+                                kv_packing=packing)
+        return self.dropout1(out)
 
     def forward(self, x, src_mask=None, src_key_padding_mask=None, is_causal: bool = False,
                 packing=None):
@@ -56,8 +56,8 @@ class EncoderLayer(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    """y (batch, tgt_len, d_model), or (tokens, d_model) with a ``packing``, and memory
-    (batch, src_len, d_model) -> like y.
+    """y (batch, tgt_len, d_model) and memory (batch, src_len, d_model) -> like y; with
+    ``packing`` / ``memory_packing``, y / memory hold only their real tokens (tokens, d_model).
 
     Masked (causal) self-attention over the target so far, then cross-attention to the
     encoder's memory (queries from the target, keys and values from the source), then
@@ -80,24 +80,25 @@ class DecoderLayer(nn.Module):
         self.dropout3 = nn.Dropout(dropout)
 
     def _sa(self, y, tgt_mask, tgt_key_padding_mask, is_causal, cache, packing):
-        y = y if packing is None else packing.unpack(y)
         out, _ = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask,
                                 attn_mask=tgt_mask, need_weights=False, is_causal=is_causal,
-                                cache=None if cache is None else cache["self"])
-        return self.dropout1(out if packing is None else packing.pack(out))
+                                cache=None if cache is None else cache["self"], packing=packing,
+                                kv_packing=packing)
+        return self.dropout1(out)
 
-    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache, packing):
-        y = y if packing is None else packing.unpack(y)
+    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache, packing,
+            memory_packing):
         out, _ = self.cross_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
                                  attn_mask=memory_mask, need_weights=False,
-                                 cache=None if cache is None else cache["cross"])
-        return self.dropout2(out if packing is None else packing.pack(out))
+                                 cache=None if cache is None else cache["cross"],
+                                 packing=packing, kv_packing=memory_packing)
+        return self.dropout2(out)
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                packing=None):
+                packing=None, memory_packing=None):
         sa = (tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache, packing)
-        ca = (memory, memory_mask, memory_key_padding_mask, cache, packing)
+        ca = (memory, memory_mask, memory_key_padding_mask, cache, packing, memory_packing)
         if self.norm_first:
             y = y + self._sa(self.norm1(y), *sa)
             y = y + self._ca(self.norm2(y), *ca)
@@ -132,9 +133,9 @@ class Decoder(nn.Module):
 
     def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                packing=None):
+                packing=None, memory_packing=None):
         for i, layer in enumerate(self.layers):
             y = layer(y, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                       memory_key_padding_mask, tgt_is_causal, None if cache is None else cache[i],
-                      packing)
+                      packing, memory_packing)
         return self.norm(y) if self.norm is not None else y

@@ -115,19 +115,18 @@ class Transformer(nn.Module):
         if cfg.tie_embeddings:
             self.generator.weight = self.tgt_embed.embedding.weight
 
-    def encode(self, src, packed: bool = False):
+    def encode(self, src, packing=None):
         """src (batch, src_len) -> memory (batch, src_len, d_model), src padding mask.
 
-        ``packed``: run the encoder on the real tokens only (transformer/packing.py); the
-        memory is the same at every real position and zero at padding.
+        With a ``packing`` of src's padding (transformer/packing.py), the encoder runs on
+        the real tokens only and the memory comes back packed, (src_tokens, d_model).
         """
         src_pad = padding_mask(src, self.config.pad_id)
         x = self.src_pos(self.src_embed(src))
-        if not packed:
+        if packing is None:
             return self.encoder(x, src_key_padding_mask=src_pad), src_pad
-        packing = Packing(src_pad)
-        memory = self.encoder(packing.pack(x), src_key_padding_mask=src_pad, packing=packing)
-        return packing.unpack(memory), src_pad
+        return self.encoder(packing.pack(x), src_key_padding_mask=src_pad,
+                            packing=packing), src_pad
 
     def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
         """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab).
@@ -138,10 +137,11 @@ class Transformer(nn.Module):
         return self.generator(self.decoder_states(tgt_in, memory, src_pad, cache, offset))
 
     def decoder_states(self, tgt_in, memory, src_pad, cache=None, offset: int = 0,
-                       packing=None):
+                       packing=None, memory_packing=None):
         """tgt_in (batch, tgt_len) -> the decoder's last hidden states (batch, tgt_len, d_model),
         the input of the generator (``decode`` without the final Linear). With a
-        ``packing`` (transformer/packing.py), only its kept positions: (tokens, d_model)."""
+        ``packing`` (transformer/packing.py), only its kept positions: (tokens, d_model);
+        ``memory_packing``: the memory is packed (``encode`` with a packing)."""
         y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
         n = tgt_in.shape[1]
         if cache is None:
@@ -149,7 +149,7 @@ class Transformer(nn.Module):
             tgt_pad = padding_mask(tgt_in, self.config.pad_id)
             y = self.decoder(y if packing is None else packing.pack(y), memory, tgt_mask=mask,
                              tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
-                             packing=packing)
+                             packing=packing, memory_packing=memory_packing)
         else:  # incremental: earlier positions come from the cache; no future is present
             y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
                              cache=cache)
@@ -173,9 +173,11 @@ class Transformer(nn.Module):
           (tokens, vocab) logits, the largest array of a step, are never kept.
         """
         pad = self.config.pad_id
-        memory, src_pad = self.encode(src, packed=True)
+        src_packing = Packing(src == pad)
+        memory, src_pad = self.encode(src, packing=src_packing)          # (src_tokens, d_model)
         packing = Packing((tgt_in == pad) & (tgt_out == pad))
-        y = self.decoder_states(tgt_in, memory, src_pad, packing=packing)   # (tokens, d_model)
+        y = self.decoder_states(tgt_in, memory, src_pad, packing=packing,
+                                memory_packing=src_packing)               # (tokens, d_model)
         return F.linear_cross_entropy(
             y, self.generator.weight, packing.pack(tgt_out), linear_bias=self.generator.bias,
             ignore_index=pad, label_smoothing=label_smoothing,

@@ -69,24 +69,34 @@ class MultiHeadAttention(nn.Module):
         b, _, n, _ = x.shape
         return x.transpose(1, 2).reshape(b, n, self.embed_dim)
 
-    def project_kv(self, key, value):
+    def project_kv(self, key, value, packing=None):
         """Keys and values, split into heads: (batch, heads, src_len, head_dim) each."""
-        return self.split_heads(self.k_proj(key)), self.split_heads(self.v_proj(value))
+        k, v = self.k_proj(key), self.v_proj(value)
+        if packing is not None:
+            k, v = packing.unpack(k), packing.unpack(v)
+        return self.split_heads(k), self.split_heads(v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
                 attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False,
-                cache=None):
+                cache=None, packing=None, kv_packing=None):
         """``cache``: a dict for incremental decoding (see transformer.cache). Self-attention
         appends this step's keys/values to ``cache['k']``/``cache['v']``; cross-attention
-        computes them from the memory once and reuses them."""
-        self._check(query, key, value, key_padding_mask)
-        q = self.split_heads(self.q_proj(query))
+        computes them from the memory once and reuses them.
+
+        ``packing`` / ``kv_packing`` (transformer/packing.py, used in training): query, or
+        key and value, hold only the real tokens, (tokens, embed_dim). The projections run
+        on those rows; attention itself on the unpacked (batch, len) layout; the output
+        comes back packed like the query.
+        """
+        self._check(query, key, value, key_padding_mask, packing, kv_packing)
+        q = self.q_proj(query)
+        q = self.split_heads(q if packing is None else packing.unpack(q))
         if cache is not None and cache.get("static"):  # cross-attention: memory is fixed
             if "k" not in cache:
                 cache["k"], cache["v"] = self.project_kv(key, value)
             k, v = cache["k"], cache["v"]
         else:
-            k, v = self.project_kv(key, value)
+            k, v = self.project_kv(key, value, kv_packing)
             if cache is not None:  # self-attention: grow the cache along src_len
                 if "k" in cache:
                     k = tt.cat([cache["k"], k], dim=2)
@@ -96,26 +106,32 @@ class MultiHeadAttention(nn.Module):
         out, weights = scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
             is_causal=is_causal, dropout_p=dropout_p)          # (batch, heads, tgt_len, head_dim)
-        out = self.out_proj(self.merge_heads(out))             # (batch, tgt_len, embed_dim)
+        out = self.merge_heads(out)                            # (batch, tgt_len, embed_dim)
+        out = self.out_proj(out if packing is None else packing.pack(out))
         if self.record_weights:
             self.last_weights = weights
         if not need_weights:
             return out, None
         return out, (weights.mean(dim=1) if average_attn_weights else weights)
 
-    def _check(self, query, key, value, key_padding_mask):
-        for name, t in (("query", query), ("key", key), ("value", value)):
-            if t.ndim != 3 or t.shape[-1] != self.embed_dim:
+    def _check(self, query, key, value, key_padding_mask, packing, kv_packing):
+        for name, t, p in (("query", query, packing), ("key", key, kv_packing),
+                           ("value", value, kv_packing)):
+            expected = ("(batch, len" if p is None else f"({p.tokens} packed tokens") + \
+                f", {self.embed_dim})"
+            if t.ndim != (3 if p is None else 2) or t.shape[-1] != self.embed_dim or (
+                    p is not None and t.shape[0] != p.tokens):
                 raise ValueError(
-                    f"MultiHeadAttention: {name} must be (batch, len, {self.embed_dim}), got "
-                    f"{tuple(t.shape)}")
-        if key.shape[:2] != value.shape[:2]:
+                    f"MultiHeadAttention: {name} must be {expected}, got {tuple(t.shape)}")
+        if key.shape[:-1] != value.shape[:-1]:
             raise ValueError(f"MultiHeadAttention: key {tuple(key.shape)} and value "
                              f"{tuple(value.shape)} need the same batch and length")
-        if key_padding_mask is not None and tuple(key_padding_mask.shape) != tuple(key.shape[:2]):
+        kv_shape = tuple(key.shape[:2]) if kv_packing is None else \
+            (kv_packing.batch, kv_packing.length)
+        if key_padding_mask is not None and tuple(key_padding_mask.shape) != kv_shape:
             raise ValueError(
                 f"MultiHeadAttention: key_padding_mask must be (batch, src_len) = "
-                f"{tuple(key.shape[:2])}, got {tuple(key_padding_mask.shape)}")
+                f"{kv_shape}, got {tuple(key_padding_mask.shape)}")
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"
