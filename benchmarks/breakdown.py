@@ -22,6 +22,7 @@ FAMILIES = {
     "CrossEntropy": "softmax & cross-entropy", "Softmax": "softmax & cross-entropy",
     "LogSoftmax": "softmax & cross-entropy", "LogSumExp": "softmax & cross-entropy",
     "LinearCrossEntropy": "output layer + cross-entropy (fused)",
+    "PackRows": "packing (padding left out)", "UnpackRows": "packing (padding left out)",
     "LayerNorm": "layer norm", "Embedding": "embedding", "Dropout": "dropout",
 }
 MODULE_FAMILIES = {"shape": "shape & indexing", "indexing": "shape & indexing",

@@ -189,6 +189,18 @@ def test_clip_grad_norm_scales_all_gradients_together():
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
 
 
+def test_clip_grad_norm_float32_stays_accurate_over_millions_of_numbers():
+    # the 2-norm is a float32 dot product per gradient: check it against float64
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(n).astype(np.float32) * s for n, s in [(3_000_000, 1e-3), (7, 5.0)]]
+    params = [tt.zeros(g.size, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = tt.tensor(g)
+    total = nn.utils.clip_grad_norm_(params, 1e9).item()
+    exact = math.sqrt(sum(float(np.square(g.astype(np.float64)).sum()) for g in grads))
+    assert total == pytest.approx(exact, rel=1e-5)
+
+
 def test_linear_shape_error_names_the_fix():
     with pytest.raises(RuntimeError, match=r"linear: input of shape \(2, 5\).*in_features"):
         nn.Linear(3, 4)(tt.randn(2, 5))
