@@ -78,16 +78,17 @@ class LinearCrossEntropy(Function):
                 f"{ignore_index}), got [{int(tk.min())}, {int(tk.max())}]")
         rows = rows_per_block or max(1, BLOCK_ELEMENTS // classes)
         self.options = (h.shape, reduction, label_smoothing, rows, keep.size)
-        self.save(h, weight, bias, keep, tk)
+        self.save(h, weight, bias, keep, tk, None)
 
         hk = h.reshape(-1, weight.shape[1])[keep]             # (K, in): kept rows, a copy
         count = keep.size
-        self.grads = None
         if any(wants) and reduction != "none":
             # one pass for the loss and the gradients, for a unit upstream gradient: each
-            # kept row's loss enters the total with weight 1/count ('mean') or 1 ('sum')
+            # kept row's loss enters the total with weight 1/count ('mean') or 1 ('sum').
+            # The gradients are saved like any array backward needs (freed with the graph).
             scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
-            self.grads, (log_total, max_, z_t) = self._gradients(hk, scale, wants, stats=True)
+            grads, (log_total, max_, z_t) = self._gradients(hk, scale, wants, stats=True)
+            self.save(h, weight, bias, keep, tk, grads)
         else:
             log_total, max_, z_t = self._blocks(hk, tk)
         # Per row, with z the logits, m their max, T = sum_c exp(z_c - m):
@@ -113,7 +114,7 @@ class LinearCrossEntropy(Function):
         #   dL/dh = W^T dL/dz,   dL/dW = sum_rows dL/dz h^T,   dL/db = sum_rows dL/dz
         # q splits off as cheap terms: W^T q = (1-eps) W[t] + (eps/C) W^T 1, and likewise for
         # the sums over rows; only s p needs the (rows, C) block, made in _blocks.
-        h, weight, _, keep, _ = self.saved
+        h, weight, _, keep, _, grads = self.saved
         in_shape, reduction, _, _, count = self.options
         xp = array_module(h)
         has_bias = len(self.parents) > 3
@@ -122,11 +123,11 @@ class LinearCrossEntropy(Function):
             scale = g.reshape(-1)[keep].astype(h.dtype, copy=False)
             dh, dw, db = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
         else:
-            if self.grads is None:  # a second backward: recompute, unit scale
+            if grads is None:  # a second backward (retain_graph): recompute, unit scale
                 scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
-                self.grads = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
-            dh, dw, db = self.grads
-            self.grads = None  # handed on: the engine may add into these arrays
+                grads = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
+            dh, dw, db = grads
+            self.saved = self.saved[:5] + (None,)  # handed on: the engine may add into them
             if float(g) != 1.0:
                 g = g.astype(h.dtype, copy=False)
                 for a in (dh, dw, db):
@@ -149,7 +150,7 @@ class LinearCrossEntropy(Function):
         gradient that needs the block's logits (see backward).
         """
         xp = array_module(hk)
-        _, weight, bias, _, _ = self.saved
+        weight, bias = self.saved[1:3]
         classes, rows, k = weight.shape[0], self.options[3], hk.shape[0]
         ones = xp.ones(classes, dtype=hk.dtype)
         buf = xp.empty((min(rows, k), classes), dtype=hk.dtype)
@@ -189,7 +190,7 @@ class LinearCrossEntropy(Function):
         """(dh (K, in), dW, db) for row scales ``scale``, None where not wanted; with
         ``stats``, also the loss statistics of the same pass (see _blocks)."""
         xp = array_module(hk)
-        _, weight, _, _, tk = self.saved
+        weight, tk = self.saved[1], self.saved[4]
         eps = self.options[2]
         want_h, want_w, want_b = wants
         classes = weight.shape[0]
