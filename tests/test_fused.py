@@ -212,6 +212,19 @@ def test_linear_cross_entropy_no_grad_and_float32():
     np.testing.assert_allclose(gw, w.grad.numpy(), rtol=1e-4, atol=1e-7)
 
 
+def test_linear_cross_entropy_extreme_logits_stay_finite():
+    # logits of +-1000 (h = 1000 picks one weight row each): the row max shift keeps exp finite
+    x = tt.tensor([[1000.0, 0.0], [0.0, -1000.0]], requires_grad=True)
+    w = tt.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    t = tt.tensor([1, 2])
+    fused = F.linear_cross_entropy(x, w, t, label_smoothing=0.1,
+                                   options=tt.nn.LinearCrossEntropyOptions())
+    fused.backward()
+    composed = F.cross_entropy(F.linear(x.detach(), w.detach()), t, label_smoothing=0.1)
+    assert np.isfinite(fused.item()) and fused.item() == pytest.approx(composed.item(), rel=1e-6)
+    assert np.isfinite(x.grad.numpy()).all() and np.isfinite(w.grad.numpy()).all()
+
+
 def test_linear_cross_entropy_catches_weight_changed_before_backward():
     rng = np.random.default_rng(2)
     x, w = _t(rng, (4, 3)), _t(rng, (5, 3))
