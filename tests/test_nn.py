@@ -192,7 +192,8 @@ def test_clip_grad_norm_scales_all_gradients_together():
 def test_clip_grad_norm_float32_stays_accurate_over_millions_of_numbers():
     # the 2-norm is a float32 dot product per gradient: check it against float64
     rng = np.random.default_rng(0)
-    grads = [rng.standard_normal(n).astype(np.float32) * s for n, s in [(3_000_000, 1e-3), (7, 5.0)]]
+    grads = [rng.standard_normal(n).astype(np.float32) * s
+             for n, s in [(3_000_000, 1e-3), (7, 5.0)]]
     params = [tt.zeros(g.size, requires_grad=True) for g in grads]
     for p, g in zip(params, grads):
         p.grad = tt.tensor(g)
