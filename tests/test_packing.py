@@ -48,6 +48,14 @@ def test_pack_works_on_ids_and_keeps_order():
     assert packing.pack(ids).tolist() == [5, 7, 9, 4]
 
 
+def test_nothing_to_leave_out_is_a_reshape():
+    packing = Packing(tt.zeros(2, 3, dtype=tt.bool))
+    x = tt.randn(2, 3, 4, requires_grad=True)
+    packed = packing.pack(x)
+    assert packed.shape == (6, 4) and packed.grad_fn.name == "ReshapeBackward"  # no copy
+    assert packing.unpack(packed).shape == (2, 3, 4)
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_packed_encoder_gives_the_padded_memory(norm_first):
     rng = np.random.default_rng(0)

@@ -33,6 +33,7 @@ class Packing:
         self.batch, self.length = tuple(drop.shape)
         keep = (~drop).reshape(-1).cpu().numpy().nonzero()[0]
         self.index = tt.tensor(keep, device=drop.device)                 # (tokens,) int64
+        self.everything = keep.size == self.batch * self.length          # nothing to leave out
 
     @property
     def tokens(self) -> int:
@@ -41,12 +42,13 @@ class Packing:
     def pack(self, x):
         """(batch, len, ...) -> (tokens, ...): the kept positions, in order."""
         flat = x.reshape(self.batch * self.length, *x.shape[2:])
-        return PackRows.apply(flat, self.index.array)
+        return flat if self.everything else PackRows.apply(flat, self.index.array)
 
     def unpack(self, x):
         """(tokens, d) -> (batch, len, d), zeros at the positions that were left out."""
-        out = UnpackRows.apply(x, self.index.array, rows=self.batch * self.length)
-        return out.reshape(self.batch, self.length, *x.shape[1:])
+        if not self.everything:
+            x = UnpackRows.apply(x, self.index.array, rows=self.batch * self.length)
+        return x.reshape(self.batch, self.length, *x.shape[1:])
 
 
 # Packing is multiplication by a selection matrix S (tokens x rows, one 1 per row, at the
