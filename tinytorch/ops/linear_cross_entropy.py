@@ -29,7 +29,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import array_module, index_add_rows
 from .linear import linear
-from .loss import _check_common, cross_entropy
+from .loss import _check_common, _check_target_range, cross_entropy
 from .softmax import flushed_exp
 
 #: Logit elements per block when ``batch_chunk_size`` is None: 64 MB of float32, all
@@ -72,22 +72,18 @@ class LinearCrossEntropy(Function):
         t = target.reshape(-1)
         keep = xp.flatnonzero(t != ignore_index)          # the rows that count
         tk = t[keep]
-        if tk.size and (int(tk.min()) < 0 or int(tk.max()) >= classes):
-            raise IndexError(
-                f"linear_cross_entropy: target ids must be in [0, {classes - 1}] (or ignore_index="
-                f"{ignore_index}), got [{int(tk.min())}, {int(tk.max())}]")
+        _check_target_range(tk, classes, ignore_index, "linear_cross_entropy")
         rows = rows_per_block or max(1, BLOCK_ELEMENTS // classes)
         self.options = (h.shape, reduction, label_smoothing, rows, keep.size)
         self.save(h, weight, bias, keep, tk, None)
 
-        hk = h.reshape(-1, weight.shape[1])[keep]             # (K, in): kept rows, a copy
+        hk = self._kept_rows()                                # (K, in): a copy
         count = keep.size
         if any(wants) and reduction != "none":
-            # one pass for the loss and the gradients, for a unit upstream gradient: each
-            # kept row's loss enters the total with weight 1/count ('mean') or 1 ('sum').
+            # one pass for the loss and the gradients, for a unit upstream gradient.
             # The gradients are saved like any array backward needs (freed with the graph).
-            scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
-            grads, (log_total, max_, z_t) = self._gradients(hk, scale, wants, stats=True)
+            grads, (log_total, max_, z_t) = self._gradients(hk, self._unit_scale(), wants,
+                                                            stats=True)
             self.save(h, weight, bias, keep, tk, grads)
         else:
             log_total, max_, z_t = self._blocks(hk, tk)
@@ -114,18 +110,17 @@ class LinearCrossEntropy(Function):
         #   dL/dh = W^T dL/dz,   dL/dW = sum_rows dL/dz h^T,   dL/db = sum_rows dL/dz
         # q splits off as cheap terms: W^T q = (1-eps) W[t] + (eps/C) W^T 1, and likewise for
         # the sums over rows; only s p needs the (rows, C) block, made in _blocks.
-        h, weight, _, keep, _, grads = self.saved
-        in_shape, reduction, _, _, count = self.options
+        h, _, _, keep, _, grads = self.saved
+        in_shape, reduction = self.options[:2]
         xp = array_module(h)
         has_bias = len(self.parents) > 3
         wants = (self.needs_grad(0), self.needs_grad(1), has_bias and self.needs_grad(3))
         if reduction == "none":
             scale = g.reshape(-1)[keep].astype(h.dtype, copy=False)
-            dh, dw, db = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
+            dh, dw, db = self._gradients(self._kept_rows(), scale, wants)
         else:
             if grads is None:  # a second backward (retain_graph): recompute, unit scale
-                scale = h.dtype.type(1 / count if reduction == "mean" and count else 1)
-                grads = self._gradients(h.reshape(-1, weight.shape[1])[keep], scale, wants)
+                grads = self._gradients(self._kept_rows(), self._unit_scale(), wants)
             dh, dw, db = grads
             self.saved = self.saved[:5] + (None,)  # handed on: the engine may add into them
             if float(g) != 1.0:
@@ -138,6 +133,16 @@ class LinearCrossEntropy(Function):
             full[keep] = dh
             dh = full.reshape(in_shape)
         return dh, dw, None, db
+
+    def _kept_rows(self):
+        """The input rows whose target counts, (K, in_features)."""
+        h, weight, _, keep = self.saved[:4]
+        return h.reshape(-1, weight.shape[1])[keep]
+
+    def _unit_scale(self):
+        """Each kept row's weight in the reduced loss: 1/count ('mean') or 1 ('sum')."""
+        count, reduction = self.options[4], self.options[1]
+        return self.saved[0].dtype.type(1 / count if reduction == "mean" and count else 1)
 
     # -- the pass over the blocks ------------------------------------------------------------
     def _blocks(self, hk, tk, scale=None, grads=None):

@@ -54,6 +54,14 @@ def _reduce(per_row, valid, reduction, out_shape):
     return (total / count if count else total.dtype.type(math.nan)), count
 
 
+def _check_target_range(t, classes, ignore_index, op):
+    """IndexError naming the op when a class id (ignored rows excluded) is outside [0, C)."""
+    if t.size and (int(t.min()) < 0 or int(t.max()) >= classes):
+        raise IndexError(
+            f"{op}: target ids must be in [0, {classes - 1}] (or ignore_index="
+            f"{ignore_index}), got [{int(t.min())}, {int(t.max())}]")
+
+
 def _check_common(reduction, op):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -71,10 +79,7 @@ class CrossEntropy(Function):
         logits, t, classes = _rows(x, target, "cross_entropy")
         valid = t != ignore_index
         safe_t = xp.where(valid, t, 0)
-        if safe_t.size and (int(safe_t.min()) < 0 or int(safe_t.max()) >= classes):
-            raise IndexError(
-                f"cross_entropy: target ids must be in [0, {classes - 1}] (or ignore_index="
-                f"{ignore_index}), got [{int(safe_t.min())}, {int(safe_t.max())}]")
+        _check_target_range(safe_t, classes, ignore_index, "cross_entropy")
         # Softmax row by row, shifted by the row max m so exp cannot overflow:
         #   e = exp(x - m),  p = e / sum(e),  log p = x - m - log sum(e)
         # Only the target's log p and the row mean of log p are needed, so neither p nor
