@@ -11,7 +11,10 @@ op records), autograd/engine.py (how backward walks the graph), then ops/.
 """
 
 from . import autograd, backend, dtypes, random
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad, fast_paths, fast_paths_enabled, is_grad_enabled, no_grad, set_fast_paths,
+    set_grad_enabled,
+)
 from .backend import is_cuda_available
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
