@@ -4,9 +4,11 @@ import re
 
 import pytest
 
+from transformer.data import grammar as G
+from transformer.data import lexicon as L
 from transformer.data import synthetic as S
+from transformer.data.grammar import translate_clause as T
 from transformer.data.synthetic import HELD_OUT
-from transformer.data.synthetic import translate_clause as T
 
 
 @pytest.fixture(scope="module")
@@ -175,24 +177,24 @@ def test_hand_written_translations(kwargs, en, es):
 
 
 def test_spanish_plurals_and_conjugation_tables():
-    assert [S.NOUNS[w].es_pl for w in ("song", "mouse", "garden", "umbrella", "city")] == [
+    assert [L.NOUNS[w].es_pl for w in ("song", "mouse", "garden", "umbrella", "city")] == [
         "canciones", "ratones", "jardines", "paraguas", "ciudades"]
-    assert [S.NOUNS[w].en_pl for w in ("mouse", "woman", "box", "city", "potato")] == [
+    assert [L.NOUNS[w].en_pl for w in ("mouse", "woman", "box", "city", "potato")] == [
         "mice", "women", "boxes", "cities", "potatoes"]
-    assert S.SPANISH_VERBS["dormir"]["preterite"] == (
+    assert L.SPANISH_VERBS["dormir"]["preterite"] == (
         "dormí", "dormiste", "durmió", "dormimos", "durmieron")
-    assert S.SPANISH_VERBS["tener"]["future"][0] == "tendré"
-    assert S.SPANISH_VERBS["llegar"]["preterite"][0] == "llegué"
-    assert S.ADJECTIVES["young"].form("f", True) == "jóvenes"
-    assert S.ADJECTIVES["blue"].form("f", True) == "azules"
+    assert L.SPANISH_VERBS["tener"]["future"][0] == "tendré"
+    assert L.SPANISH_VERBS["llegar"]["preterite"][0] == "llegué"
+    assert L.ADJECTIVES["young"].form("f", True) == "jóvenes"
+    assert L.ADJECTIVES["blue"].form("f", True) == "azules"
 
 
 def test_greetings_and_fixed_phrases(splits):
-    assert ("Hello world.", "Hola mundo.") in S.FIXED
-    assert ("How are you?", "¿Cómo estás?") in S.FIXED
-    g = S.greet("Good morning", "Ana")
+    assert ("Hello world.", "Hola mundo.") in G.FIXED
+    assert ("How are you?", "¿Cómo estás?") in G.FIXED
+    g = G.greet("Good morning", "Ana")
     assert (g.en, g.es) == ("Good morning, Ana.", "Buenos días, Ana.")
-    g = S.greet("How are you", "Juan")
+    g = G.greet("How are you", "Juan")
     assert (g.en, g.es) == ("How are you, Juan?", "¿Cómo estás, Juan?")
     assert ("Hello world.", "Hola mundo.") in {(e.en, e.es) for e in splits["train"]}
 
