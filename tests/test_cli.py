@@ -156,3 +156,55 @@ def test_attention_command_shows_every_kind_layer_and_head(corpus, tmp_path, cap
     assert (decoder[..., np.triu_indices(n_tgt, 1)[0], np.triu_indices(n_tgt, 1)[1]] == 0).all()
     assert main(["attention", "--out", str(out), "--layer", "9", "Hi."]) == 2
     assert "--layer 9" in capsys.readouterr().err
+
+
+def test_plain_trains_on_the_textbook_paths(corpus, tmp_path, monkeypatch):
+    """--plain: every training step runs with fast paths off; afterwards they are back on."""
+    seen = []
+    real_step = Trainer.train_step
+
+    def recording_step(self, batch):
+        seen.append(tt.fast_paths_enabled())
+        return real_step(self, batch)
+
+    monkeypatch.setattr(Trainer, "train_step", recording_step)
+    args = _args(corpus, tmp_path / "plain", 3)
+    args.plain = True
+    trainer = Trainer(args, log=lambda *a: None)
+    trainer.run()
+    assert seen == [False, False, False]
+    assert tt.fast_paths_enabled()
+    assert (tmp_path / "plain" / "checkpoint.npz").exists()
+
+    seen.clear()
+    Trainer(_args(corpus, tmp_path / "fast", 2), log=lambda *a: None).run()
+    assert seen == [True, True]
+
+
+def test_every_train_option_is_a_flag(capsys):
+    """build_parser derives the train options from TrainArgs: each field has a flag, with
+    the field's default, and the flags keep their names (--heads, --ff, --no-progress)."""
+    from dataclasses import fields
+
+    from transformer.__main__ import build_parser
+
+    parser = build_parser()
+    train = parser.parse_args(["train"])
+    for f in fields(TrainArgs):
+        assert getattr(train, f.name) == f.default, f.name
+    given = parser.parse_args(["train", "--plain", "--heads", "2", "--ff", "32", "--no-progress",
+                               "--size", "tiny", "--minutes", "0.5", "--data", "x.tsv"])
+    assert given.plain and given.nhead == 2 and given.dim_feedforward == 32
+    assert given.progress is False and given.size == "tiny" and given.minutes == 0.5
+    assert given.data == "x.tsv"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--size", "huge"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    shown = capsys.readouterr().out.split()
+    for flag in ("--data", "--out", "--size", "--d-model", "--heads", "--layers", "--ff",
+                 "--dropout", "--vocab-size", "--max-len", "--steps", "--minutes", "--batch-tokens",
+                 "--lr", "--warmup", "--label-smoothing", "--clip", "--eval-every", "--beam",
+                 "--seed", "--device", "--resume", "--no-progress", "--plain"):
+        assert flag in shown, flag

@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import fields
 
 import tinytorch as tt
 from tinytorch.allocator import keep_freed_memory
@@ -22,8 +23,9 @@ from tinytorch.serialization import CheckpointError
 
 from .data.corpus import CorpusError
 from .plots import MissingDependency
+from .train import TrainArgs
 
-DEFAULT_OUT = "runs/translator"
+DEFAULT_OUT = TrainArgs.out
 
 
 class UsageError(Exception):
@@ -43,18 +45,14 @@ def _check_device(device: str) -> str:
 
 
 def cmd_train(a) -> None:
-    from .train import TrainArgs, Trainer  # noqa: PLC0415
+    from .train import Trainer  # noqa: PLC0415
 
     if a.data is not None and not os.path.exists(a.data):
         raise FileNotFoundError(f"--data {a.data}: no such file or directory")
-    args = TrainArgs(
-        data=a.data, out=a.out, size=a.size, d_model=a.d_model, nhead=a.heads, layers=a.layers,
-        dim_feedforward=a.ff, dropout=a.dropout, vocab_size=a.vocab_size, max_len=a.max_len,
-        steps=a.steps, minutes=a.minutes, batch_tokens=a.batch_tokens, lr=a.lr, warmup=a.warmup,
-        label_smoothing=a.label_smoothing, eval_every=a.eval_every, seed=a.seed,
-        device=_check_device(a.device), resume=a.resume, beam=a.beam, progress=not a.no_progress)
+    _check_device(a.device)
     if a.resume and not os.path.exists(os.path.join(a.out, "checkpoint.npz")):
         raise FileNotFoundError(f"--resume: no checkpoint in {a.out} (train without --resume first)")
+    args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
     t0 = time.perf_counter()
     trainer = Trainer(args)
     trainer.run()
@@ -204,6 +202,21 @@ def cmd_evaluate(a) -> None:
     print(f"sacreBLEU signatures: {r['bleu_signature']} | {r['chrf_signature']}")
 
 
+def add_train_options(parser) -> None:
+    """One option per TrainArgs field: the flag is ``--field-name`` unless the field's
+    metadata names another; default, help and choices come from the field too."""
+    types = {"str": str, "int": int, "float": float}
+    for f in fields(TrainArgs):
+        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
+        opts = {"dest": f.name, "default": f.default, "help": f.metadata["help"]}
+        if isinstance(f.default, bool):  # a switch: giving the flag turns the default around
+            opts["action"] = "store_false" if f.default else "store_true"
+        else:  # f.type is the annotation as written, e.g. "int | None": the value is an int
+            opts["type"] = types[f.type.removesuffix(" | None")]
+            opts["choices"] = f.metadata.get("choices")
+        parser.add_argument(flag, **opts)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m transformer",
                                 description="Train and use a toy English->Spanish translator.")
@@ -211,29 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a translator (default: the built-in corpus)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    t.add_argument("--data", help="a TSV of english<TAB>spanish lines, or a directory with "
-                   "pairs.tsv/valid.tsv/test.tsv (default: the built-in synthetic corpus)")
-    t.add_argument("--out", default=DEFAULT_OUT, help="directory for checkpoint and metrics")
-    t.add_argument("--size", default="small", choices=["tiny", "small", "base"])
-    t.add_argument("--d-model", type=int, help="override the size's d_model")
-    t.add_argument("--heads", type=int, help="override the number of attention heads")
-    t.add_argument("--layers", type=int, help="override encoder and decoder layers (each)")
-    t.add_argument("--ff", type=int, help="override the feed-forward width")
-    t.add_argument("--dropout", type=float, default=0.1)
-    t.add_argument("--vocab-size", type=int, default=1000, help="BPE vocabulary (joint EN+ES)")
-    t.add_argument("--max-len", type=int, default=64, help="longest sentence in tokens")
-    t.add_argument("--steps", type=int, help="train this many steps (overrides --minutes)")
-    t.add_argument("--minutes", type=float, default=7.0, help="training time budget")
-    t.add_argument("--batch-tokens", type=int, default=3000, help="padded src+tgt tokens per batch")
-    t.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    t.add_argument("--warmup", type=int, default=300, help="warm-up steps")
-    t.add_argument("--label-smoothing", type=float, default=0.1)
-    t.add_argument("--eval-every", type=int, default=250, help="steps between evaluations")
-    t.add_argument("--beam", type=int, default=4, help="beam size for the final test score")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu", help="cpu or cuda")
-    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_train_options(t)
     t.set_defaults(fn=cmd_train)
 
     def model_args(q):

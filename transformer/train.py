@@ -8,6 +8,8 @@
 The learning rate warms up linearly, then decays as 1/sqrt(step) (the transformer
 paper's schedule). Every ``eval_every`` steps: validation loss and BLEU, a line in
 ``metrics.jsonl``, and a checkpoint. Ctrl-C saves a checkpoint and says how to resume.
+With ``plain`` (``--plain``) the steps, the validation and the final report run under
+``tinytorch.fast_paths(False)``: the textbook paths, slower but easy to step through.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,31 +42,45 @@ SIZES = {
 }
 
 
+def option(default, help, **cli):
+    """A TrainArgs field with its command-line help; ``cli`` may name the flag (when it is
+    not ``--field-name``) and its choices. ``python -m transformer train`` reads them."""
+    return field(default=default, metadata={"help": help, **cli})
+
+
 @dataclass
 class TrainArgs:
-    data: str | None = None          # None: the built-in synthetic corpus
-    out: str = "runs/translator"
-    size: str = "small"
-    d_model: int | None = None
-    nhead: int | None = None
-    layers: int | None = None        # encoder and decoder layers each
-    dim_feedforward: int | None = None
-    dropout: float = 0.1
-    vocab_size: int = 1000
-    max_len: int = 64
-    steps: int | None = None
-    minutes: float | None = 7.0
-    batch_tokens: int = 3000
-    lr: float = 1e-3                 # the peak learning rate, reached after the warm-up
-    warmup: int = 300
-    label_smoothing: float = 0.1
-    clip: float = 1.0
-    eval_every: int = 250
-    seed: int = 0
-    device: str = "cpu"
-    resume: bool = False
-    beam: int = 4                    # for the final test score (greedy is reported too)
-    progress: bool = True
+    """Every training option, with its default and its ``--help`` text, written once."""
+
+    data: str | None = option(None, "a TSV of english<TAB>spanish lines, or a directory with "
+                              "pairs.tsv/valid.tsv/test.tsv "
+                              "(default: the built-in synthetic corpus)")
+    out: str = option("runs/translator", "directory for checkpoint and metrics")
+    size: str = option("small", "model size (d_model, heads, layers, feed-forward width)",
+                       choices=list(SIZES))
+    d_model: int | None = option(None, "override the size's d_model")
+    nhead: int | None = option(None, "override the number of attention heads", flag="--heads")
+    layers: int | None = option(None, "override encoder and decoder layers (each)")
+    dim_feedforward: int | None = option(None, "override the feed-forward width", flag="--ff")
+    dropout: float = option(0.1, "dropout probability")
+    vocab_size: int = option(1000, "BPE vocabulary (joint EN+ES)")
+    max_len: int = option(64, "longest sentence in tokens")
+    steps: int | None = option(None, "train this many steps (overrides --minutes)")
+    minutes: float | None = option(7.0, "training time budget")
+    batch_tokens: int = option(3000, "padded src+tgt tokens per batch")
+    lr: float = option(1e-3, "peak learning rate (reached after the warm-up)")
+    warmup: int = option(300, "warm-up steps")
+    label_smoothing: float = option(0.1, "label smoothing of the training loss")
+    clip: float = option(1.0, "clip the gradient norm to this")
+    eval_every: int = option(250, "steps between evaluations")
+    seed: int = option(0, "random seed (corpus split, weights, dropout, batch order)")
+    device: str = option("cpu", "cpu or cuda")
+    resume: bool = option(False, "continue the run saved in --out")
+    beam: int = option(4, "beam size for the final test score (greedy is reported too)")
+    progress: bool = option(True, "show a progress bar; --no-progress turns it off",
+                             flag="--no-progress")
+    plain: bool = option(False, "train on the textbook paths: no fused ops, no packing "
+                         "(slower; for reading and debugging)")
 
     def model_config(self, vocab: int, pad_id: int) -> TransformerConfig:
         shape = dict(SIZES[self.size])
@@ -209,65 +225,70 @@ class Trainer:
         return row
 
     def run(self) -> None:
-        a = self.args
-        total = a.steps if a.steps is not None else None
-        bar = _progress(total, a.progress, self.step)
-        window, tokens, started = [], 0, time.perf_counter()
-        last_print = started
-        with _CtrlC() as ctrl_c:
-            while not self._done() and not ctrl_c.pressed:
-                t0 = time.perf_counter()
-                loss, n = self.train_step(next(self.batches))
-                dt = time.perf_counter() - t0
-                self.step += 1
-                self.elapsed += dt
-                window.append(loss)
-                tokens += n
-                rate = tokens / max(time.perf_counter() - started, 1e-9)
-                lr = self.scheduler.get_last_lr()[0]
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
-                                    refresh=False)
-                elif time.perf_counter() - last_print > 5:
-                    last_print = time.perf_counter()
-                    self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
-                if self.step % a.eval_every == 0 and not ctrl_c.pressed:
-                    self.evaluate(float(np.mean(window)))
-                    window = []
-                    self.save()
-        if bar is not None:
-            bar.close()
-        if ctrl_c.pressed:
+        """Train until the step or time budget is spent (on the textbook paths with
+        ``plain``), evaluating and saving every ``eval_every`` steps and at the end."""
+        with tt.fast_paths(not self.args.plain):
+            a = self.args
+            total = a.steps if a.steps is not None else None
+            bar = _progress(total, a.progress, self.step)
+            window, tokens, started = [], 0, time.perf_counter()
+            last_print = started
+            with _CtrlC() as ctrl_c:
+                while not self._done() and not ctrl_c.pressed:
+                    t0 = time.perf_counter()
+                    loss, n = self.train_step(next(self.batches))
+                    dt = time.perf_counter() - t0
+                    self.step += 1
+                    self.elapsed += dt
+                    window.append(loss)
+                    tokens += n
+                    rate = tokens / max(time.perf_counter() - started, 1e-9)
+                    lr = self.scheduler.get_last_lr()[0]
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
+                                        refresh=False)
+                    elif time.perf_counter() - last_print > 5:
+                        last_print = time.perf_counter()
+                        self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
+                    if self.step % a.eval_every == 0 and not ctrl_c.pressed:
+                        self.evaluate(float(np.mean(window)))
+                        window = []
+                        self.save()
+            if bar is not None:
+                bar.close()
+            if ctrl_c.pressed:
+                self.save()
+                self.log(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt}.\n"
+                         f"Resume with: python -m transformer train --out {a.out} --resume "
+                         f"(and the same other options)")
+                raise SystemExit(130)
+            if window:
+                self.evaluate(float(np.mean(window)))
             self.save()
-            self.log(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt}.\n"
-                     f"Resume with: python -m transformer train --out {a.out} --resume "
-                     f"(and the same other options)")
-            raise SystemExit(130)
-        if window:
-            self.evaluate(float(np.mean(window)))
-        self.save()
 
     def final_report(self) -> dict:
         """Sample translations, then test BLEU/chrF, greedy and beam."""
-        test = self.splits["test"]
-        samples = ["Hello world."] + [en for en, _ in test[:5]]
-        for en, es in zip(samples, translate(self.model, self.tokenizer, samples,
-                                             device=self.args.device)):
-            self.log(f"  {en}  ->  {es}")
-        report = {}
-        for beam in sorted({1, self.args.beam}):
-            t0 = time.perf_counter()
-            r = evaluate_pairs(self.model, self.tokenizer, test, num_beams=beam, device=self.args.device)
-            name = "greedy" if beam == 1 else f"beam {beam}"
-            self.log(f"test ({len(test)} sentences, {name}): BLEU {r['bleu']:.1f}, chrF {r['chrf']:.1f}"
-                     f"  [{time.perf_counter() - t0:.0f} s]")
-            report[name] = {"bleu": r["bleu"], "chrf": r["chrf"]}
-            report["signature"] = r["bleu_signature"]
-        self.log(f"sacreBLEU signature: {report['signature']}")
-        with open(os.path.join(self.args.out, "test_scores.json"), "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
-        return report
+        with tt.fast_paths(not self.args.plain):
+            test = self.splits["test"]
+            samples = ["Hello world."] + [en for en, _ in test[:5]]
+            for en, es in zip(samples, translate(self.model, self.tokenizer, samples,
+                                                 device=self.args.device)):
+                self.log(f"  {en}  ->  {es}")
+            report = {}
+            for beam in sorted({1, self.args.beam}):
+                t0 = time.perf_counter()
+                r = evaluate_pairs(self.model, self.tokenizer, test, num_beams=beam,
+                                   device=self.args.device)
+                name = "greedy" if beam == 1 else f"beam {beam}"
+                self.log(f"test ({len(test)} sentences, {name}): BLEU {r['bleu']:.1f}, "
+                         f"chrF {r['chrf']:.1f}  [{time.perf_counter() - t0:.0f} s]")
+                report[name] = {"bleu": r["bleu"], "chrf": r["chrf"]}
+                report["signature"] = r["bleu_signature"]
+            self.log(f"sacreBLEU signature: {report['signature']}")
+            with open(os.path.join(self.args.out, "test_scores.json"), "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=2)
+            return report
 
 
 class _CtrlC:
