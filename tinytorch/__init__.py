@@ -11,6 +11,7 @@ op records), autograd/engine.py (how backward walks the graph), then ops/.
 """
 
 from . import autograd, backend, dtypes, random
+from . import tensor_methods  # noqa: F401  (adds Tensor's operators and methods: see there)
 from .autograd import (
     enable_grad, fast_paths, fast_paths_enabled, is_grad_enabled, no_grad, set_fast_paths,
     set_grad_enabled,

@@ -11,30 +11,7 @@ import numpy as np
 
 from . import backend, dtypes
 from . import random as _random
-from .tensor import Tensor
-
-
-def _array_from_data(data, dtype):
-    if isinstance(data, Tensor):
-        arr = data.array.copy()
-    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
-        arr = data.copy()
-    else:
-        try:
-            arr = np.asarray(data)
-        except ValueError:  # NumPy 2 refuses ragged nested lists
-            arr = np.empty(0, dtype=object)
-        if arr.dtype.kind in "OSUV":  # objects, strings, bytes
-            raise TypeError(
-                f"tensor: could not make a tensor from {type(data).__name__}; give a number, "
-                f"a (nested) list of numbers of equal lengths, or an array")
-        if arr.dtype.kind == "f":
-            arr = arr.astype(dtypes.get_default_dtype())
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-    if dtype is not None:
-        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
-    return arr
+from .tensor import Tensor, array_from_data
 
 
 def _finish(arr, device, requires_grad):
@@ -45,14 +22,15 @@ def _finish(arr, device, requires_grad):
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested list, array or tensor)."""
-    return _finish(_array_from_data(data, dtype), device, requires_grad)
+    return _finish(array_from_data(data, dtype), device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a NumPy array of the right dtype."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype) and device in (None, "cpu"):
+    if (isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype)
+            and device in (None, "cpu")):
         return Tensor(data)
     return tensor(data, dtype, device)
 
@@ -112,11 +90,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.get_default_dtype()
-    return Tensor(_xp(device).arange(start, end, step).astype(dtypes.as_dtype(dtype)), requires_grad)
+    arr = _xp(device).arange(start, end, step).astype(dtypes.as_dtype(dtype))
+    return Tensor(arr, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return Tensor(_xp(device).linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    arr = _xp(device).linspace(start, end, steps).astype(_float_dtype(dtype))
+    return Tensor(arr, requires_grad)
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
@@ -142,13 +122,15 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False) -> Te
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    arr = _random.uniform_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu", generator)
+    arr = _random.uniform_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu",
+                                generator)
     return Tensor(arr, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
     """Standard normal samples."""
-    arr = _random.normal_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu", generator)
+    arr = _random.normal_array(_size(size), 0.0, 1.0, _float_dtype(dtype), device or "cpu",
+                               generator)
     return Tensor(arr, requires_grad)
 
 

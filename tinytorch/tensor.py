@@ -6,8 +6,12 @@ A Tensor wraps a NumPy (or CuPy) array in ``.array`` and adds:
 - ``grad_fn``: the Function node that produced it (None for leaves, which you create),
 - ``grad``: after ``backward()``, dL/d(this tensor) for leaves (and ``retain_grad()`` ones).
 
-The operators and math methods (``+``, ``@``, ``exp``, ``sum``, ``reshape``, ...) are
-in ``tensor_methods.py``; each calls an op in ``ops/``, where its backward lives.
+This file holds only what a Tensor *is*: its array, its autograd state (above, plus the
+version counter and hooks), shape/dtype/device, and conversions to Python and NumPy.
+Everything that runs an op or the engine (``+``, ``@``, ``exp``, ``sum``, ``reshape``,
+``backward``, ``to``, ``clone``, ...) is in ``tensor_methods.py``, which adds those methods
+to this class when ``tinytorch`` is imported; each calls an op in ``ops/``, where its
+backward lives.
 """
 
 from __future__ import annotations
@@ -17,13 +21,10 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from .autograd import engine
-from .autograd.function import _tensor_type, version_cell
-from .backend import as_numpy, device_of, normalize_device
-from .tensor_methods import TensorMethods
+from .backend import as_numpy, device_of
 
 
-class Tensor(TensorMethods):
+class Tensor:
     __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version", "_hooks", "_retain",
                  "__weakref__")
 
@@ -67,14 +68,6 @@ class Tensor(TensorMethods):
     def is_cuda(self) -> bool:
         return self.device == "cuda"
 
-    def size(self, dim: int | None = None):
-        """The shape, or the size of one dim: ``x.size()`` / ``x.size(0)``."""
-        if dim is None:
-            return self.array.shape
-        from .ops.dims import normalize_dim  # noqa: PLC0415
-
-        return self.array.shape[normalize_dim(dim, self.ndim, "size")]
-
     def dim(self) -> int:
         return self.array.ndim
 
@@ -115,15 +108,12 @@ class Tensor(TensorMethods):
         """True for tensors you created (not results of ops that recorded a graph)."""
         return self.grad_fn is None
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-        engine.backward(self, gradient, retain_graph)
-
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor too after backward."""
         if self.grad_fn is None:
             if not self._requires_grad:
-                raise RuntimeError("retain_grad: can't retain grad on a tensor that does not require grad")
+                raise RuntimeError(
+                    "retain_grad: can't retain grad on a tensor that does not require grad")
             return  # leaves keep their grad anyway
         self.grad_fn._retain = weakref.ref(self)
 
@@ -131,7 +121,8 @@ class Tensor(TensorMethods):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle with ``.remove()``."""
         if not self._requires_grad:
-            raise RuntimeError("register_hook: can't register a hook on a tensor that does not require grad")
+            raise RuntimeError(
+                "register_hook: can't register a hook on a tensor that does not require grad")
         owner = self.grad_fn if self.grad_fn is not None else self
         if owner._hooks is None:
             owner._hooks = []
@@ -178,7 +169,8 @@ class Tensor(TensorMethods):
                 "numpy: can't call numpy() on a tensor that requires grad. "
                 "Use tensor.detach().numpy() instead.")
         if self.device != "cpu":
-            raise TypeError("numpy: can't convert a cuda tensor to NumPy. Use tensor.cpu().numpy().")
+            raise TypeError(
+                "numpy: can't convert a cuda tensor to NumPy. Use tensor.cpu().numpy().")
         return self.array
 
     def __array__(self, dtype=None, copy=None):
@@ -205,63 +197,6 @@ class Tensor(TensorMethods):
 
     __hash__ = object.__hash__  # tensors are dict keys by identity, as in PyTorch
 
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
-
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
-        """``x.to(torch.float64)``, ``x.to('cuda')``, ``x.to('cpu', torch.float32)``, ``x.to(other)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, str) and (a == "cpu" or a.startswith("cuda") or not _is_dtype(a)):
-                device = a  # an unknown string is reported as an unknown device
-            else:
-                dtype = a
-        from .ops.conversion import Cast, Clone, ToDevice  # noqa: PLC0415
-
-        out = self
-        if device is not None and normalize_device(device) != self.device:
-            out = ToDevice.apply(out, device=normalize_device(device))
-        if dtype is not None and dtypes.as_dtype(dtype) != out.dtype:
-            out = Cast.apply(out, dtype=dtypes.as_dtype(dtype))
-        if copy and out is self:
-            out = Clone.apply(self)
-        return out
-
-    def cuda(self, device=None) -> Tensor:
-        return self.to("cuda")
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
-
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
-
-    def half(self) -> Tensor:
-        return self.to(dtypes.float16)
-
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
-
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
-
-    def clone(self) -> Tensor:
-        from .ops.conversion import Clone  # noqa: PLC0415
-
-        return Clone.apply(self)
-
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError("deepcopy: only leaf tensors (created by you, not by ops) can be "
@@ -276,7 +211,8 @@ class Tensor(TensorMethods):
     # -- printing ---------------------------------------------------------------------------
     def __repr__(self) -> str:
         arr = as_numpy(self.array)
-        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        finite = arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr))
+        if finite and np.all(arr == np.round(arr)):
             fmt = {"floatmode": "unique"}  # 1., 2. for whole numbers, like PyTorch
         else:
             fmt = {"floatmode": "fixed", "precision": 4}
@@ -303,25 +239,54 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
-def _is_dtype(name: str) -> bool:
-    try:
-        dtypes.as_dtype(name)
-    except TypeError:
-        return False
-    return True
+def version_cell(t) -> list:
+    """The tensor's version counter: a one-element list, shared by a tensor and its views.
+
+    In-place ops add 1 to it; a node that saved the tensor remembers the value it had,
+    and the engine compares before using the saved values.
+    """
+    cell = t._version
+    if cell is None:
+        cell = t._version = [0]
+    return cell
+
+
+def array_from_data(data, dtype=None):
+    """A new array holding a copy of ``data`` (a number, nested list, array or tensor).
+
+    Python floats become the default float dtype, Python ints int64 (as in PyTorch);
+    arrays keep their dtype unless ``dtype`` is given. ``tensor(...)`` in creation.py
+    is this plus a device and requires_grad.
+    """
+    if isinstance(data, Tensor):
+        arr = data.array.copy()
+    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        arr = data.copy()
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError:  # NumPy 2 refuses ragged nested lists
+            arr = np.empty(0, dtype=object)
+        if arr.dtype.kind in "OSUV":  # objects, strings, bytes
+            raise TypeError(
+                f"tensor: could not make a tensor from {type(data).__name__}; give a number, "
+                f"a (nested) list of numbers of equal lengths, or an array")
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype())
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+    if dtype is not None:
+        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
+    return arr
 
 
 def _as_array(data):
-    """An ndarray from an array, a CuPy array, a Tensor, a number or a nested list."""
+    """The array behind ``data`` (shared, not copied) when it is one, else a new one from a
+    number or a nested list: what ``Tensor(data)`` holds."""
     if isinstance(data, Tensor):
         return data.array
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         return data
     if isinstance(data, np.generic):  # a NumPy scalar (0-d op result): keep its dtype
         return np.asarray(data)
-    from .creation import _array_from_data  # noqa: PLC0415
-
-    return _array_from_data(data, None)
-
-
-_tensor_type[0] = Tensor
+    return array_from_data(data)

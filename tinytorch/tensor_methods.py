@@ -2,324 +2,411 @@
 
 ``x + y`` calls ``ops.arithmetic.add``, ``x.softmax(-1)`` calls
 ``ops.softmax.softmax``: the forward and backward of every op live in ``ops/``,
-one file per family. In-place methods (``add_``, ``mul_``, ``zero_``, ...) are here
-too: they change ``.array`` and bump the version counter.
+one file per family. ``backward()`` calls the engine; ``to``/``float``/``cuda``/...
+and ``clone`` call ``ops/conversion.py``. In-place methods (``add_``, ``mul_``,
+``zero_``, ...) are here too: they change ``.array`` and bump the version counter.
+
+They are written in the class ``TensorMethods`` below and copied onto ``Tensor`` at
+the end of this file (see there why).
 """
 
 from __future__ import annotations
 
-from .autograd.function import _tensor_type, is_tensor, version_cell
+import types
+
+from . import dtypes, random
+from .autograd import engine
 from .autograd.grad_mode import _state
-from .backend import array_module
-from .ops import arithmetic as A
-from .ops import indexing as I  # noqa: E741
-from .ops import linalg as L
-from .ops import reduction as R
-from .ops import selection as S
-from .ops import shape as SH
-from .ops import softmax as SM
-from .ops import unary as U
+from .backend import array_module, normalize_device, to_device
+from .ops import (
+    arithmetic,
+    conversion,
+    indexing,
+    linalg,
+    reduction,
+    selection,
+    shape,
+    softmax,
+    unary,
+)
+from .ops.dims import normalize_dim
+from .tensor import Tensor, version_cell
 
 
 def _arr(x):
-    return x.array if is_tensor(x) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _everywhere(t):
     """An all-True bool mask of t's shape: where(all, new, t) is "replace t" in graph form."""
     xp = array_module(t.array)
-    return _tensor_type[0](xp.ones(t.shape, dtype=bool))
+    return Tensor(xp.ones(t.shape, dtype=bool))
+
+
+def _is_dtype(name: str) -> bool:
+    try:
+        dtypes.as_dtype(name)
+    except TypeError:
+        return False
+    return True
 
 
 class TensorMethods:
-    __slots__ = ()
+    """Not a base class: a namespace for Tensor's methods, copied onto Tensor below."""
+
+    # -- backward (autograd/engine.py) -----------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        engine.backward(self, gradient, retain_graph)
+
+    # -- size of one dim -------------------------------------------------------------------
+    def size(self, dim: int | None = None):
+        """The shape, or the size of one dim: ``x.size()`` / ``x.size(0)``."""
+        if dim is None:
+            return self.array.shape
+        return self.array.shape[normalize_dim(dim, self.ndim, "size")]
+
+    # -- dtype and device (ops/conversion.py) ----------------------------------------------
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
+        """``x.to(torch.float64)``, ``x.to('cuda')``, ``x.to('cpu', torch.float32)``,
+        ``x.to(other)``."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, str) and (a == "cpu" or a.startswith("cuda") or not _is_dtype(a)):
+                device = a  # an unknown string is reported as an unknown device
+            else:
+                dtype = a
+        out = self
+        if device is not None and normalize_device(device) != self.device:
+            out = conversion.ToDevice.apply(out, device=normalize_device(device))
+        if dtype is not None and dtypes.as_dtype(dtype) != out.dtype:
+            out = conversion.Cast.apply(out, dtype=dtypes.as_dtype(dtype))
+        if copy and out is self:
+            out = conversion.Clone.apply(self)
+        return out
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda")
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def clone(self) -> Tensor:
+        return conversion.Clone.apply(self)
 
     # -- arithmetic (ops/arithmetic.py) -------------------------------------------------
     def __add__(self, other):
-        return A.Add.apply(self, other)
+        return arithmetic.Add.apply(self, other)
 
     def __radd__(self, other):
-        return A.Add.apply(other, self)
+        return arithmetic.Add.apply(other, self)
 
     def __sub__(self, other):
-        return A.Sub.apply(self, other)
+        return arithmetic.Sub.apply(self, other)
 
     def __rsub__(self, other):
-        return A.Sub.apply(other, self)
+        return arithmetic.Sub.apply(other, self)
 
     def __mul__(self, other):
-        return A.Mul.apply(self, other)
+        return arithmetic.Mul.apply(self, other)
 
     def __rmul__(self, other):
-        return A.Mul.apply(other, self)
+        return arithmetic.Mul.apply(other, self)
 
     def __truediv__(self, other):
-        return A.Div.apply(self, other)
+        return arithmetic.Div.apply(self, other)
 
     def __rtruediv__(self, other):
-        return A.Div.apply(other, self)
+        return arithmetic.Div.apply(other, self)
 
     def __pow__(self, other):
-        return A.Pow.apply(self, other)
+        return arithmetic.Pow.apply(self, other)
 
     def __rpow__(self, other):
-        return A.Pow.apply(other, self)
+        return arithmetic.Pow.apply(other, self)
 
     def __neg__(self):
-        return A.Neg.apply(self)
+        return arithmetic.Neg.apply(self)
 
     def __pos__(self):
         return self
 
     def __matmul__(self, other):
-        return L.Matmul.apply(self, other)
+        return linalg.Matmul.apply(self, other)
 
     def __rmatmul__(self, other):
-        return L.Matmul.apply(other, self)
+        return linalg.Matmul.apply(other, self)
 
     def add(self, other, *, alpha=1):
-        return A.add(self, other, alpha=alpha)
+        return arithmetic.add(self, other, alpha=alpha)
 
     def sub(self, other, *, alpha=1):
-        return A.sub(self, other, alpha=alpha)
+        return arithmetic.sub(self, other, alpha=alpha)
 
     def mul(self, other):
-        return A.Mul.apply(self, other)
+        return arithmetic.Mul.apply(self, other)
 
     def div(self, other):
-        return A.Div.apply(self, other)
+        return arithmetic.Div.apply(self, other)
 
     def pow(self, exponent):
-        return A.Pow.apply(self, exponent)
+        return arithmetic.Pow.apply(self, exponent)
 
     def neg(self):
-        return A.Neg.apply(self)
+        return arithmetic.Neg.apply(self)
 
     def matmul(self, other):
-        return L.Matmul.apply(self, other)
+        return linalg.Matmul.apply(self, other)
 
     # -- comparisons and logic (ops/selection.py): bool results, no gradient ------------------
     def __eq__(self, other):  # noqa: D105
-        return S.eq(self, other)
+        return selection.eq(self, other)
 
     def __ne__(self, other):
-        return S.ne(self, other)
+        return selection.ne(self, other)
 
     def __lt__(self, other):
-        return S.lt(self, other)
+        return selection.lt(self, other)
 
     def __le__(self, other):
-        return S.le(self, other)
+        return selection.le(self, other)
 
     def __gt__(self, other):
-        return S.gt(self, other)
+        return selection.gt(self, other)
 
     def __ge__(self, other):
-        return S.ge(self, other)
+        return selection.ge(self, other)
 
     def __and__(self, other):
-        return S.bitwise_and(self, other)
+        return selection.bitwise_and(self, other)
 
     def __or__(self, other):
-        return S.bitwise_or(self, other)
+        return selection.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return S.bitwise_xor(self, other)
+        return selection.bitwise_xor(self, other)
 
     def __invert__(self):
-        return S.logical_not(self)
+        return selection.logical_not(self)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def logical_and(self, other):
-        return S.logical_and(self, other)
+        return selection.logical_and(self, other)
 
     def logical_or(self, other):
-        return S.logical_or(self, other)
+        return selection.logical_or(self, other)
 
     def logical_not(self):
-        return S.logical_not(self)
+        return selection.logical_not(self)
 
     def any(self, dim=None, keepdim=False):
-        return R.any(self, dim, keepdim)
+        return reduction.any(self, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return R.all(self, dim, keepdim)
+        return reduction.all(self, dim, keepdim)
 
     # -- elementwise math (ops/unary.py) ---------------------------------------------------
     def exp(self):
-        return U.Exp.apply(self)
+        return unary.Exp.apply(self)
 
     def log(self):
-        return U.Log.apply(self)
+        return unary.Log.apply(self)
 
     def sqrt(self):
-        return U.Sqrt.apply(self)
+        return unary.Sqrt.apply(self)
 
     def rsqrt(self):
-        return U.Rsqrt.apply(self)
+        return unary.Rsqrt.apply(self)
 
     def abs(self):
-        return U.Abs.apply(self)
+        return unary.Abs.apply(self)
 
     __abs__ = abs
 
     def sin(self):
-        return U.Sin.apply(self)
+        return unary.Sin.apply(self)
 
     def cos(self):
-        return U.Cos.apply(self)
+        return unary.Cos.apply(self)
 
     def tanh(self):
-        return U.Tanh.apply(self)
+        return unary.Tanh.apply(self)
 
     def sigmoid(self):
-        return U.Sigmoid.apply(self)
+        return unary.Sigmoid.apply(self)
 
     def relu(self):
-        return U.Relu.apply(self)
+        return unary.Relu.apply(self)
 
     def clamp(self, min=None, max=None):  # noqa: A002
-        return U.clamp(self, min, max)
+        return unary.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return S.maximum(self, other)
+        return selection.maximum(self, other)
 
     def minimum(self, other):
-        return S.minimum(self, other)
+        return selection.minimum(self, other)
 
     # -- reductions (ops/reduction.py) -----------------------------------------------------
     def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, dim=dim, keepdim=keepdim)
+        return reduction.Sum.apply(self, dim=dim, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return R.Mean.apply(self, dim=dim, keepdim=keepdim)
+        return reduction.Mean.apply(self, dim=dim, keepdim=keepdim)
 
     def var(self, dim=None, *, correction=None, keepdim=False, unbiased=None):
-        return R.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return reduction.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def std(self, dim=None, *, correction=None, keepdim=False, unbiased=None):
-        return R.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+        return reduction.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
     def max(self, dim=None, keepdim=False):
-        return R.max(self, dim, keepdim)
+        return reduction.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
-        return R.min(self, dim, keepdim)
+        return reduction.min(self, dim, keepdim)
 
     def amax(self, dim=None, keepdim=False):
-        return R.amax(self, dim, keepdim)
+        return reduction.amax(self, dim, keepdim)
 
     def amin(self, dim=None, keepdim=False):
-        return R.amin(self, dim, keepdim)
+        return reduction.amin(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
-        return R.argmax(self, dim, keepdim)
+        return reduction.argmax(self, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        return R.argmin(self, dim, keepdim)
+        return reduction.argmin(self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
-        return R.logsumexp(self, dim, keepdim)
+        return reduction.logsumexp(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
-        return R.norm(self, p, dim, keepdim)
+        return reduction.norm(self, p, dim, keepdim)
 
     def softmax(self, dim):
-        return SM.softmax(self, dim)
+        return softmax.softmax(self, dim)
 
     def log_softmax(self, dim):
-        return SM.log_softmax(self, dim)
+        return softmax.log_softmax(self, dim)
 
     # -- shape (ops/shape.py) --------------------------------------------------------------
-    def reshape(self, *shape):
-        return SH.reshape(self, *shape)
+    def reshape(self, *sizes):
+        return shape.reshape(self, *sizes)
 
-    def view(self, *shape):
-        return SH.reshape(self, *shape)
+    def view(self, *sizes):
+        return shape.reshape(self, *sizes)
 
     def view_as(self, other):
-        return SH.reshape(self, other.shape)
+        return shape.reshape(self, other.shape)
 
     def reshape_as(self, other):
-        return SH.reshape(self, other.shape)
+        return shape.reshape(self, other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        return SH.flatten(self, start_dim, end_dim)
+        return shape.flatten(self, start_dim, end_dim)
 
     def transpose(self, dim0, dim1):
-        return SH.transpose(self, dim0, dim1)
+        return shape.transpose(self, dim0, dim1)
 
     def swapaxes(self, dim0, dim1):
-        return SH.transpose(self, dim0, dim1)
+        return shape.transpose(self, dim0, dim1)
 
     def permute(self, *dims):
-        return SH.permute(self, *dims)
+        return shape.permute(self, *dims)
 
     def unsqueeze(self, dim):
-        return SH.unsqueeze(self, dim)
+        return shape.unsqueeze(self, dim)
 
     def squeeze(self, dim=None):
-        return SH.squeeze(self, dim)
+        return shape.squeeze(self, dim)
 
     def expand(self, *sizes):
-        return SH.expand(self, *sizes)
+        return shape.expand(self, *sizes)
 
     def expand_as(self, other):
-        return SH.expand_as(self, other)
+        return shape.expand_as(self, other)
 
     def contiguous(self):
-        return SH.contiguous(self)
+        return shape.contiguous(self)
 
     def split(self, split_size_or_sections, dim=0):
-        return SH.split(self, split_size_or_sections, dim)
+        return shape.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
-        return SH.chunk(self, chunks, dim)
+        return shape.chunk(self, chunks, dim)
 
     def narrow(self, dim, start, length):
-        return SH.narrow(self, dim, start, length)
+        return shape.narrow(self, dim, start, length)
 
     @property
     def T(self):  # noqa: N802 (PyTorch's name)
         """All dims reversed (the matrix transpose for 2-D)."""
-        return SH.permute(self, *reversed(range(self.ndim)))
+        return shape.permute(self, *reversed(range(self.ndim)))
 
     @property
     def mT(self):  # noqa: N802
         """The last two dims swapped (a batch of matrix transposes)."""
-        return SH.transpose(self, -2, -1)
+        return shape.transpose(self, -2, -1)
 
     # -- indexing and selection (ops/indexing.py, ops/selection.py) -----------------------
     def __getitem__(self, key):
-        return I.getitem(self, key)
+        return indexing.getitem(self, key)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     def gather(self, dim, index):
-        return I.gather(self, dim, index)
+        return indexing.gather(self, dim, index)
 
     def index_select(self, dim, index):
-        return I.index_select(self, dim, index)
+        return indexing.index_select(self, dim, index)
 
     def masked_fill(self, mask, value):
-        return S.masked_fill(self, mask, value)
+        return selection.masked_fill(self, mask, value)
 
     def where(self, condition, other):
-        return S.where(condition, self, other)
+        return selection.where(condition, self, other)
 
     def tril(self, diagonal=0):
-        return S.tril(self, diagonal)
+        return selection.tril(self, diagonal)
 
     def triu(self, diagonal=0):
-        return S.triu(self, diagonal)
+        return selection.triu(self, diagonal)
 
     # -- in place (for optimizers and initialisation) ------------------------------------------
     def _in_place(self, name, out_of_place, mutate, *others):
         """Run ``mutate(array)`` on this tensor's memory, or, when a graph must be recorded,
         compute ``out_of_place(alias, *others)`` and make this tensor its result."""
         if _state.enabled and (self._requires_grad or any(
-                is_tensor(o) and o._requires_grad for o in others)):
+                isinstance(o, Tensor) and o._requires_grad for o in others)):
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(
                     f"{name}: a leaf tensor that requires grad is being used in an in-place "
@@ -332,7 +419,7 @@ class TensorMethods:
                     f"(a silently wrong gradient). Use the out-of-place form, or .clone() the "
                     f"view before modifying it.")
             # The op reads a copy: its backward may save it, and the memory is overwritten below.
-            alias = _tensor_type[0](self.array.copy())
+            alias = Tensor(self.array.copy())
             alias._requires_grad, alias.grad_fn = self._requires_grad, self.grad_fn
             result = out_of_place(alias, *others)
             if result.shape != self.shape:
@@ -354,48 +441,51 @@ class TensorMethods:
             xp = array_module(a)
             b = _arr(other)
             xp.add(a, b if alpha == 1 else alpha * b, out=a)
-        return self._in_place("add_", lambda s, o: A.add(s, o, alpha=alpha), mutate, other)
+        return self._in_place("add_", lambda s, o: arithmetic.add(s, o, alpha=alpha), mutate, other)
 
     def sub_(self, other, *, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        return self._in_place("mul_", A.mul, lambda a: array_module(a).multiply(a, _arr(other), out=a), other)
+        return self._in_place("mul_", arithmetic.mul,
+                              lambda a: array_module(a).multiply(a, _arr(other), out=a), other)
 
     def div_(self, other):
-        return self._in_place("div_", A.div, lambda a: array_module(a).divide(a, _arr(other), out=a), other)
+        return self._in_place("div_", arithmetic.div,
+                              lambda a: array_module(a).divide(a, _arr(other), out=a), other)
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._in_place("clamp_", lambda s: U.clamp(s, min, max),
+        return self._in_place("clamp_", lambda s: unary.clamp(s, min, max),
                               lambda a: array_module(a).clip(a, min, max, out=a))
 
     def zero_(self):
-        return self._in_place("zero_", lambda s: S.masked_fill(s, _everywhere(s), 0),
+        return self._in_place("zero_", lambda s: selection.masked_fill(s, _everywhere(s), 0),
                               lambda a: a.fill(0))
 
     def fill_(self, value):
         def mutate(a):
             a[...] = _arr(value)
-        return self._in_place("fill_", lambda s: S.masked_fill(s, _everywhere(s), value), mutate)
+        return self._in_place("fill_", lambda s: selection.masked_fill(s, _everywhere(s), value),
+                              mutate)
 
     def copy_(self, src):
         def mutate(a):
-            from .backend import to_device  # noqa: PLC0415
-
-            a[...] = to_device(_arr(src), self.device) if is_tensor(src) else src
-        return self._in_place("copy_", lambda s, o: S.where(_everywhere(s), o, s), mutate, src)
+            a[...] = to_device(_arr(src), self.device) if isinstance(src, Tensor) else src
+        return self._in_place("copy_", lambda s, o: selection.where(_everywhere(s), o, s), mutate,
+                              src)
 
     def masked_fill_(self, mask, value):
         def mutate(a):
-            m = S._bool_mask(mask, "masked_fill_")
+            m = selection._bool_mask(mask, "masked_fill_")
             array_module(a).copyto(a, a.dtype.type(_arr(value)), where=m)
-        return self._in_place("masked_fill_", lambda s: S.masked_fill(s, mask, value), mutate)
+        return self._in_place("masked_fill_", lambda s: selection.masked_fill(s, mask, value),
+                              mutate)
 
     def __setitem__(self, key, value):
         def mutate(a):
-            k, _ = I._convert_key(key)
+            k, _ = indexing._convert_key(key)
             a[k] = _arr(value)
-        self._in_place("setitem", lambda s, v: I.index_put(s, key, v), mutate, value)
+        self._in_place("setitem", lambda s, v: indexing.index_put(s, key, v), mutate, value)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -410,11 +500,27 @@ class TensorMethods:
         return self.div_(other)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        from . import random  # noqa: PLC0415
-
-        return self.copy_(random.uniform_array(self.shape, a, b, self.dtype, self.device, generator))
+        return self.copy_(
+            random.uniform_array(self.shape, a, b, self.dtype, self.device, generator))
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        from . import random  # noqa: PLC0415
+        return self.copy_(
+            random.normal_array(self.shape, mean, std, self.dtype, self.device, generator))
 
-        return self.copy_(random.normal_array(self.shape, mean, std, self.dtype, self.device, generator))
+
+# -- attaching the methods to Tensor ------------------------------------------------------------
+# Why not `class Tensor(TensorMethods)` in tensor.py? Every op returns a new Tensor, so the
+# Tensor class must exist before the ops (autograd/function.py imports it); and these methods
+# call the ops, so they can only exist after them. Hence tensor.py defines what a Tensor *is*,
+# importing no op, and this module adds the methods to that class, once; tinytorch/__init__.py
+# imports it, so they are there as soon as `import tinytorch` returns (DeZero's
+# `setup_variable` does the same). Subclasses (nn.Parameter) inherit them as usual. Every
+# function and property of the class body above is copied; entries Python adds to any class
+# are not (among them __hash__ = None, which defining __eq__ implies: Tensor keeps
+# object.__hash__, so tensors are dict keys by identity, as in PyTorch).
+for _name, _value in vars(TensorMethods).items():
+    if isinstance(_value, (types.FunctionType, property)):
+        if _name in vars(Tensor):
+            raise TypeError(f"Tensor.{_name} is defined in tensor.py and in tensor_methods.py")
+        setattr(Tensor, _name, _value)
+del _name, _value

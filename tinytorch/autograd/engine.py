@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import array_module
-from .function import _tensor_type
+from ..tensor import Tensor
 
 
 def sum_to(grad, shape, op_name: str = "op"):
@@ -108,7 +108,6 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             "backward: this tensor does not require grad and has no grad_fn, so there is no "
             "graph to go back through. Create the inputs with requires_grad=True (or call "
             "x.requires_grad_()), and check for a no_grad() block or a .detach() on the way.")
-    Tensor = _tensor_type[0]
     seen = set()  # ids of gradient arrays that someone else holds (see _own)
     if gradient is None:
         if tensor.array.size != 1:
@@ -148,12 +147,12 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 if node.grad is None and node._hooks is None:  # the common case, inlined
                     node.grad = Tensor(_own(g, seen))
                 else:
-                    _accumulate(node, g, seen, Tensor)
+                    _accumulate(node, g, seen)
             continue
         parents = node.parents
         if g is not None:
             if node._hooks is not None or node._retain is not None:
-                g = _run_tensor_hooks(node, g, seen, Tensor)
+                g = _run_tensor_hooks(node, g, seen)
             if node._versions:
                 _check_versions(node)
             out = node.backward(g)
@@ -185,7 +184,10 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             if count == 0:
                 ready.append(parent)
         if not retain_graph:
-            node.saved = node.parents = None  # node.release(), inlined
+            # Step 3: free this node. Dropping what it saved releases the arrays; dropping
+            # its parents unlinks it from the graph (and marks it as already used, which
+            # _count_consumers reports if backward comes through here again).
+            node.saved = node.parents = None
 
 
 def _count_consumers(root) -> dict:
@@ -222,7 +224,7 @@ def _check_versions(node) -> None:
                 f"tensor before modifying it.")
 
 
-def _run_tensor_hooks(node, g, seen, Tensor):
+def _run_tensor_hooks(node, g, seen):
     """Hooks and retain_grad() registered on the non-leaf tensor this node produced."""
     if node._hooks:
         for hook in node._hooks:
@@ -240,7 +242,7 @@ def _run_tensor_hooks(node, g, seen, Tensor):
     return g
 
 
-def _accumulate(leaf, g, seen, Tensor) -> None:
+def _accumulate(leaf, g, seen) -> None:
     """leaf.grad += g, after the leaf's hooks (which see the summed gradient, once)."""
     if leaf._hooks:
         for hook in leaf._hooks:

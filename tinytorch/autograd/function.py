@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor, version_cell
 from .grad_mode import _state
-
-# tensor.py imports this module, so it hands its Tensor class in here at import time
-# (a lookup per op call is too slow on the hot path; see benchmarks/bench_ops.py).
-_tensor_type: list = [None]
 
 
 class Function:
@@ -78,7 +75,7 @@ class Function:
 
     # -- helpers for op authors ------------------------------------------------------------
     def save(self, *arrays) -> None:
-        """Keep exactly these arrays for backward (released after backward)."""
+        """Keep exactly these arrays for backward (the engine drops them once it has run)."""
         self.saved = arrays
 
     def needs_grad(self, i: int) -> bool:
@@ -97,18 +94,12 @@ class Function:
         """The parent nodes, like PyTorch's ``grad_fn.next_functions`` (for viz)."""
         return self.parents or ()
 
-    def release(self) -> None:
-        """Drop what backward kept and the links to the parents (graph freed)."""
-        self.saved = None
-        self.parents = None
-
     # -- building the graph ------------------------------------------------------------------
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or plain Python numbers) and record it if needed."""
         # This runs for every op call: one pass over the inputs collects both the arrays
         # and the parents (see benchmarks/bench_ops.py before making it more general).
-        Tensor = _tensor_type[0]
         node = cls()
         arrays = []
         parents = []
@@ -170,32 +161,19 @@ def _broadcast_error(cls, arrays, error):
 
 
 def is_tensor(x) -> bool:
-    """isinstance(x, Tensor), for modules that tensor.py itself imports."""
-    return isinstance(x, _tensor_type[0])
+    """isinstance(x, Tensor): for ops, which take Tensors and plain numbers alike."""
+    return isinstance(x, Tensor)
 
 
 def wrap(array):
     """A Tensor around ``array`` that records no graph (integer results, masks)."""
     if array.__class__ is not np.ndarray and isinstance(array, np.generic):
         array = np.asarray(array)
-    return _tensor_type[0](array)
-
-
-def version_cell(t) -> list:
-    """The tensor's version counter: a one-element list, shared by a tensor and its views.
-
-    In-place ops add 1 to it; a node that saved the tensor remembers the value it had,
-    and the engine compares before using the saved values.
-    """
-    cell = t._version
-    if cell is None:
-        cell = t._version = [0]
-    return cell
+    return Tensor(array)
 
 
 def _snapshot(cls, inputs, result):
     """(version cell, version now) for every tensor whose values backward reads."""
-    Tensor = _tensor_type[0]
     snap = []
     n = len(inputs)
     for i in cls.saves_inputs:
