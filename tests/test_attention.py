@@ -33,7 +33,7 @@ import tinytorch as tt
 from tinytorch.autograd import gradcheck
 from tinytorch.random import bernoulli_array
 from transformer import MultiHeadAttention, attention_composed, scaled_dot_product_attention
-from transformer.attention import combine_masks
+from transformer.layout import AttentionMask, Layout
 from transformer.torch_compat import convert_state_dict, torch_state_to_numpy
 
 MASK_KINDS = ["none", "bool2d", "bool4d", "float2d", "float4d"]
@@ -124,7 +124,7 @@ def test_fused_gradcheck_for_each_mask_kind(kind):
 
 @given(st.integers(1, 4), st.integers(1, 5))
 def test_causal_mask_is_bottom_right_aligned(t, s):
-    blocked, _ = combine_masks(is_causal=True, tgt_len=t, src_len=s)
+    blocked, _ = AttentionMask(causal=True).scores_masks(t, s)
     i, j = np.indices((t, s))
     np.testing.assert_array_equal(blocked, j > i + (s - t))
     assert not blocked[-1].any()  # the last query (the newest token) sees every key
@@ -267,11 +267,11 @@ def test_multi_head_attention_dropout_only_in_train_mode():
     mha = MultiHeadAttention(8, 2, dropout=0.5).double()
     x = _t(rng.standard_normal((2, 3, 8)), requires_grad=False)
     mha.eval()
-    a, _ = mha(x, x, x)
-    b, _ = mha(x, x, x)
+    a = mha(x, x, x)
+    b = mha(x, x, x)
     np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     mha.train()
-    c, _ = mha(x, x, x)
+    c = mha(x, x, x)
     assert not np.allclose(c.detach().numpy(), a.detach().numpy())
 
 
@@ -316,8 +316,7 @@ def test_scale_is_one_over_sqrt_head_dim_not_d_model():
     e, heads = 16, 4
     mha = MultiHeadAttention(e, heads).double()
     xq, xkv = rng.standard_normal((2, 3, e)), rng.standard_normal((2, 5, e))
-    out, _ = mha(_t(xq), _t(xkv), _t(xkv))
-    out = out.detach().numpy()
+    out = mha(_t(xq), _t(xkv), _t(xkv)).detach().numpy()
     right = _mha_reference(xq, xkv, _params(mha), heads)
     wrong = _mha_reference(xq, xkv, _params(mha), heads, scale=1 / math.sqrt(e))
     np.testing.assert_allclose(out, right, rtol=1e-10, atol=1e-12)
@@ -335,7 +334,7 @@ def test_naive_head_split_gives_different_outputs(monkeypatch):
     naive = _mha_reference(x, x, _params(mha), heads, naive_split=True)
     assert np.abs(right - naive).max() > 1e-3
 
-    out, _ = mha(_t(x), _t(x), _t(x))
+    out = mha(_t(x), _t(x), _t(x))
     np.testing.assert_allclose(out.detach().numpy(), right, rtol=1e-10, atol=1e-12)
 
     def naive_split(self, x):
@@ -348,7 +347,7 @@ def test_naive_head_split_gives_different_outputs(monkeypatch):
 
     monkeypatch.setattr(MultiHeadAttention, "split_heads", naive_split)
     monkeypatch.setattr(MultiHeadAttention, "merge_heads", naive_merge)
-    bad, _ = mha(_t(x), _t(x), _t(x))
+    bad = mha(_t(x), _t(x), _t(x))
     np.testing.assert_allclose(bad.detach().numpy(), naive, rtol=1e-10, atol=1e-12)
     assert np.abs(bad.detach().numpy() - right).max() > 1e-3
 
@@ -473,9 +472,11 @@ def test_matches_torch_multihead_attention(mode, average):
     attn[:, 0] = False
     x_ours = [_t(xq)] if mode == "self" else [_t(xq), _t(xk), _t(xv)]
     if mode == "self":
-        x_ours *= 3  # the same tensor three times: our fused q/k/v projection path
-    out, w = ours(*x_ours, key_padding_mask=tt.tensor(pad), attn_mask=tt.tensor(attn),
-                  need_weights=True, average_attn_weights=average)
+        x_ours *= 3  # the same tensor three times
+    ours.record_weights = True
+    mask = AttentionMask(keys=Layout(tt.tensor(pad)), attn_mask=tt.tensor(attn))
+    out = ours(*x_ours, mask)
+    w = ours.last_weights.mean(dim=1) if average else ours.last_weights
     ref_out, ref_w = ref(*map(torch.from_numpy, (xq, xk, xv)),
                          key_padding_mask=torch.from_numpy(pad),
                          attn_mask=torch.from_numpy(attn), need_weights=True,
@@ -484,8 +485,6 @@ def test_matches_torch_multihead_attention(mode, average):
                                atol=1e-12)
     assert w.shape == tuple(ref_w.shape) == ((b, t, s) if average else (b, heads, t, s))
     np.testing.assert_allclose(w.numpy(), ref_w.detach().numpy(), rtol=1e-10, atol=1e-12)
-    _, none = ours(*x_ours, need_weights=False)
-    assert none is None
 
 
 def test_multihead_attention_gradients_match_torch():
@@ -496,7 +495,7 @@ def test_multihead_attention_gradients_match_torch():
     pad = np.array([[False] * 5, [False, False, False, True, True]])
     g = rng.standard_normal((2, 3, 8))
     q_t, kv_t = _t(xq), _t(xkv)
-    out, _ = ours(q_t, kv_t, kv_t, key_padding_mask=tt.tensor(pad))
+    out = ours(q_t, kv_t, kv_t, AttentionMask(keys=Layout(tt.tensor(pad))))
     out.backward(tt.tensor(g))
     tq, tkv = torch.tensor(xq, requires_grad=True), torch.tensor(xkv, requires_grad=True)
     ref_out, _ = ref(tq, tkv, tkv, key_padding_mask=torch.from_numpy(pad))
@@ -535,9 +534,9 @@ def test_multihead_attention_input_errors():
     with pytest.raises(ValueError, match=r"query must be \(batch, len, 8\), got \(2, 3, 6\)"):
         mha(tt.randn(2, 3, 6), x, x)
     with pytest.raises(ValueError, match=r"key_padding_mask must be \(batch, src_len\)"):
-        mha(x, x, x, key_padding_mask=tt.zeros(2, 4, dtype=tt.bool))
+        mha(x, x, x, AttentionMask(Layout(tt.zeros(2, 4, dtype=tt.bool))))
     with pytest.raises(TypeError, match="key_padding_mask must be bool"):
-        mha(x, x, x, key_padding_mask=tt.zeros(2, 3))
+        mha(x, x, x, AttentionMask(Layout(tt.zeros(2, 3))))
 
 
 def test_output_and_gradients_follow_the_inputs_memory_layout():

@@ -1,9 +1,11 @@
-"""Each fused op against its twin composed from primitives (and gradcheck for both).
+"""Each fused op against its textbook twin composed from primitives (and gradcheck).
 
-The fused forms (one node, a hand-derived backward) are what the models use; the
-composed forms are the textbook formulas, built from ops whose gradients are proven
-one by one in test_ops_gradcheck.py. Equal values and equal gradients over random
-shapes, masks, ignore_index and label_smoothing show the derivations are right.
+The fused forms (one node, a hand-derived backward) are what ``tinytorch.fast_paths``
+(on by default) picks; the composed forms are the textbook formulas, written in the
+library next to them (``cross_entropy_composed``, ``layer_norm_composed``...) out of ops
+whose gradients are proven one by one in test_ops_gradcheck.py. Equal values and equal
+gradients over random shapes, masks, ignore_index and label_smoothing show the
+derivations are right. The references are imported from the library, not rewritten here.
 """
 
 import numpy as np
@@ -14,6 +16,10 @@ from hypothesis import strategies as st
 import tinytorch as tt
 from tinytorch.autograd import gradcheck
 from tinytorch.nn import functional as F
+from tinytorch.ops.linear import linear_composed
+from tinytorch.ops.linear_cross_entropy import linear_cross_entropy_composed
+from tinytorch.ops.loss import cross_entropy_composed
+from tinytorch.ops.normalization import layer_norm_composed
 
 
 def _t(rng, shape, requires_grad=True):
@@ -41,25 +47,6 @@ def _backward(out, inputs, rng, seed):
 
 
 # -- cross-entropy ---------------------------------------------------------------------------
-
-def cross_entropy_composed(x, target, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """-sum_c q_c log softmax(x)_c with q = (1-eps) onehot + eps/C, from primitives."""
-    classes = x.shape[1]
-    if x.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
-        x = x.permute(0, *range(2, x.ndim), 1)
-    logp = x.reshape(-1, classes).log_softmax(dim=-1)
-    t = target.reshape(-1)
-    valid = t != ignore_index
-    safe = tt.where(valid, t, tt.zeros_like(t))
-    nll = -logp.gather(1, safe.unsqueeze(1)).squeeze(1)
-    per_row = (1 - label_smoothing) * nll + label_smoothing * (-logp.mean(dim=-1))
-    per_row = tt.where(valid, per_row, tt.zeros_like(per_row))
-    if reduction == "none":
-        return per_row.reshape(target.shape)
-    if reduction == "sum":
-        return per_row.sum()
-    return per_row.sum() / valid.sum().item()
-
 
 @st.composite
 def ce_case(draw):
@@ -151,12 +138,24 @@ def _lce(case, options):
     return loss
 
 
+def _lce_composed(case):
+    """The library's reference, on the textbook paths all the way down (composed
+    cross-entropy and linear inside)."""
+    t = tt.tensor(case["target"])
+
+    @tt.fast_paths(False)
+    def loss(x, w, b=None):
+        return linear_cross_entropy_composed(x, w, t, b, case["ignore_index"],
+                                             case["reduction"], case["smoothing"])
+    return loss
+
+
 @given(lce_case())
 def test_linear_cross_entropy_fused_matches_composed(case):
     """Fused (blocks, gradients made in forward) against cross_entropy(linear(...))."""
     inputs = _lce_inputs(case)
     fused = _lce(case, tt.nn.LinearCrossEntropyOptions(batch_chunk_size=case["chunk"]))
-    composed = _lce(case, None)
+    composed = _lce_composed(case)
     if case["n"] == 0 and case["reduction"] == "mean":  # 0/0: NaN, as PyTorch, and no rows
         assert np.isnan(fused(*inputs).item())
         return
@@ -263,19 +262,6 @@ def test_linear_cross_entropy_rejects_mixed_dtypes_and_bad_options():
 
 # -- layer norm ------------------------------------------------------------------------------
 
-def layer_norm_composed(x, shape, weight, bias, eps=1e-5):
-    """(x - mean) / sqrt(var + eps) * gamma + beta, biased variance, from primitives."""
-    dims = tuple(range(x.ndim - len(shape), x.ndim))
-    mean = x.mean(dim=dims, keepdim=True)
-    var = x.var(dim=dims, correction=0, keepdim=True)
-    y = (x - mean) / (var + eps).sqrt()
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
-
-
 @st.composite
 def ln_case(draw):
     lead = draw(st.lists(st.integers(1, 3), max_size=2))
@@ -311,11 +297,7 @@ def test_linear_fused_matches_composed(seed, lead, with_bias):
     x, w = _t(rng, (*lead, 3)), _t(rng, (4, 3))
     inputs = [x, w] + ([_t(rng, (4,))] if with_bias else [])
 
-    def composed(x, w, b=None):
-        y = x @ w.T
-        return y + b if b is not None else y
-
-    _grads_match(F.linear, composed, inputs, rng)
+    _grads_match(F.linear, linear_composed, inputs, rng)
     assert gradcheck(F.linear, inputs)
 
 

@@ -1,6 +1,7 @@
-"""Packing (transformer/packing.py): the padding positions left out of the position-wise
-layers. pack and unpack are proven like every op (values, finite differences), and the
-packed encoder gives the padded one's memory at every real position."""
+"""Packing (transformer/packing.py, through transformer/layout.py's Layout): the padding
+positions left out of the position-wise layers. pack and unpack are proven like every op
+(values, finite differences), and the packed encoder gives the padded one's memory at
+every real position."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 import tinytorch as tt
 from tinytorch.autograd import gradcheck
 from transformer import Transformer, TransformerConfig
-from transformer.packing import Packing
+from transformer.layout import AttentionMask, Layout
 
 
 @st.composite
@@ -25,8 +26,8 @@ def packing_case(draw):
 @given(packing_case())
 def test_pack_and_unpack_values_and_gradients(case):
     rng, drop, feature_shape = case
-    packing = Packing(tt.tensor(drop))
     keep = ~drop
+    packing = Layout(packed=True, keep=tt.tensor(keep))
     assert packing.tokens == keep.sum()
     x = tt.tensor(rng.standard_normal(drop.shape + feature_shape), dtype=tt.float64,
                   requires_grad=True)
@@ -44,12 +45,12 @@ def test_pack_and_unpack_values_and_gradients(case):
 
 def test_pack_works_on_ids_and_keeps_order():
     ids = tt.tensor([[5, 7, 9], [4, 0, 0]])
-    packing = Packing(ids == 0)
+    packing = Layout.of(ids, 0, packed=True)
     assert packing.pack(ids).tolist() == [5, 7, 9, 4]
 
 
 def test_nothing_to_leave_out_is_a_reshape():
-    packing = Packing(tt.zeros(2, 3, dtype=tt.bool))
+    packing = Layout(tt.zeros(2, 3, dtype=tt.bool), packed=True)
     x = tt.randn(2, 3, 4, requires_grad=True)
     packed = packing.pack(x)
     assert packed.shape == (6, 4) and packed.grad_fn.name == "ReshapeBackward"  # no copy
@@ -67,12 +68,11 @@ def test_packed_encoder_gives_the_padded_memory(norm_first):
     src[0, 4:] = 0
     src[2, 1:] = 0
     src = tt.tensor(src)
-    packing = Packing(src == 0)
     with tt.no_grad():
-        padded, mask = model.encode(src)
-        packed, mask2 = model.encode(src, packing=packing)
-    keep = ~mask.numpy()
-    np.testing.assert_array_equal(mask.numpy(), mask2.numpy())
+        padded, layout = model.encode(src)
+        packed, layout2 = model.encode(src, Layout.of(src, 0, packed=True))
+    keep = ~layout.pad.numpy()
+    np.testing.assert_array_equal(layout.pad.numpy(), layout2.pad.numpy())
     assert packed.shape == (keep.sum(), 8)
     np.testing.assert_allclose(packed.numpy(), padded.numpy()[keep], rtol=1e-12, atol=1e-14)
 
@@ -86,16 +86,15 @@ def test_packed_attention_matches_padded_and_checks_shapes():
     mha = MultiHeadAttention(8, 2).double()
     q_drop = np.array([[False, False, True], [False, True, True]])
     kv_drop = np.array([[False, True, True, True], [False, False, False, True]])
-    q_packing, kv_packing = Packing(tt.tensor(q_drop)), Packing(tt.tensor(kv_drop))
+    queries = Layout(tt.tensor(q_drop), packed=True)
+    keys = Layout(tt.tensor(kv_drop), packed=True)
     query = tt.tensor(rng.standard_normal((2, 3, 8)))
     memory = tt.tensor(rng.standard_normal((2, 4, 8)))
-    mask = tt.tensor(kv_drop)
     with tt.no_grad():
-        padded, _ = mha(query, memory, memory, key_padding_mask=mask, need_weights=False)
-        packed_memory = kv_packing.pack(memory)
-        packed, _ = mha(q_packing.pack(query), packed_memory, packed_memory,
-                        key_padding_mask=mask, need_weights=False, packing=q_packing,
-                        kv_packing=kv_packing)
+        padded = mha(query, memory, memory, AttentionMask(keys=Layout(tt.tensor(kv_drop))))
+        packed_memory = keys.pack(memory)
+        packed = mha(queries.pack(query), packed_memory, packed_memory,
+                     AttentionMask(queries, keys=keys))
     np.testing.assert_allclose(packed.numpy(), padded.numpy()[~q_drop], rtol=1e-12)
     with pytest.raises(ValueError, match=r"query must be \(3 packed tokens, 8\), got \(2, 3, 8\)"):
-        mha(query, memory, memory, packing=q_packing)
+        mha(query, memory, memory, AttentionMask(queries))

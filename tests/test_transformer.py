@@ -33,6 +33,7 @@ from transformer import (
     shift_right,
 )
 from transformer.feedforward import FeedForward
+from transformer.layout import AttentionMask, Layout
 from transformer.torch_compat import convert_state_dict, torch_state_to_numpy
 
 
@@ -102,12 +103,12 @@ def test_multi_head_attention_gradients(mode, case):
         inputs = (_t(rng.standard_normal((b, t, d))), _t(rng.standard_normal((b, s, d))))
 
         def fn(x, mem):
-            return mha(x, mem, mem, key_padding_mask=pad)[0]
+            return mha(x, mem, mem, AttentionMask(keys=Layout(pad)))
     else:
         inputs = (_t(rng.standard_normal((b, t, d))),)
 
         def fn(x):
-            return mha(x, x, x, is_causal=mode == "causal")[0]
+            return mha(x, x, x, AttentionMask(causal=mode == "causal"))
 
     assert gradcheck(fn, inputs)
     _param_fd_check(mha, fn, inputs, rng)
@@ -141,7 +142,7 @@ def test_encoder_layer_gradients(norm_first, case):
     causal = bool(rng.integers(2))
 
     def fn(x):
-        return layer(x, src_key_padding_mask=pad, is_causal=causal)
+        return layer(x, AttentionMask(Layout(pad), causal=causal))
 
     inputs = (_t(rng.standard_normal((b, t, d))),)
     assert gradcheck(fn, inputs)
@@ -153,10 +154,11 @@ def test_encoder_layer_gradients(norm_first, case):
 def test_decoder_layer_gradients(norm_first, case):
     d, b, t, s, rng = case
     layer = _randomize(DecoderLayer(d, 2, 2 * d, dropout=0.0, norm_first=norm_first).double(), rng)
-    mask, mem_pad = causal_mask(t), _pad(rng, b, s)
+    self_mask = AttentionMask(attn_mask=causal_mask(t))
+    cross_mask = AttentionMask(keys=Layout(_pad(rng, b, s)))
 
     def fn(y, memory):
-        return layer(y, memory, tgt_mask=mask, memory_key_padding_mask=mem_pad)
+        return layer(y, memory, self_mask, cross_mask)
 
     inputs = (_t(rng.standard_normal((b, t, d))), _t(rng.standard_normal((b, s, d))))
     assert gradcheck(fn, inputs)
@@ -204,11 +206,17 @@ def _batch(seed, b=3, s=6, t=5):
     return rng, src, tgt, src_pad, tgt_pad, np.triu(np.ones((t, t), dtype=bool), 1)
 
 
+def _masks(src_pad, tgt_pad, causal):
+    """nn.Transformer's masks as our three AttentionMasks: encoder, decoder, cross."""
+    src, tgt = Layout(tt.tensor(src_pad)), Layout(tt.tensor(tgt_pad))
+    return (AttentionMask(src), AttentionMask(tgt, attn_mask=tt.tensor(causal)),
+            AttentionMask(tgt, keys=src))
+
+
 def _run_ours(enc, dec, src, tgt, src_pad, tgt_pad, causal, dtype):
     s_t, t_t = tt.tensor(src.astype(dtype)), tt.tensor(tgt.astype(dtype))
-    memory = enc(s_t, src_key_padding_mask=tt.tensor(src_pad))
-    return dec(t_t, memory, tgt_mask=tt.tensor(causal), tgt_key_padding_mask=tt.tensor(tgt_pad),
-               memory_key_padding_mask=tt.tensor(src_pad))
+    enc_mask, self_mask, cross_mask = _masks(src_pad, tgt_pad, causal)
+    return dec(t_t, enc(s_t, enc_mask), self_mask, cross_mask)
 
 
 def _run_torch(torch, model, src, tgt, src_pad, tgt_pad, causal, dtype):
@@ -278,12 +286,12 @@ def test_matches_torch_single_layers(norm_first, activation):
     dec.load_state_dict(convert_state_dict(torch_state_to_numpy(t_dec)), strict=True)
     _, src, tgt, src_pad, tgt_pad, causal = _batch(3)
     f = torch.from_numpy
-    ours_e = enc(_t(src), src_key_padding_mask=tt.tensor(src_pad))
+    enc_mask, self_mask, cross_mask = _masks(src_pad, tgt_pad, causal)
+    ours_e = enc(_t(src), enc_mask)
     ref_e = t_enc(f(src), src_key_padding_mask=f(src_pad))
     np.testing.assert_allclose(ours_e.detach().numpy()[~src_pad],
                                ref_e.detach().numpy()[~src_pad], rtol=1e-9, atol=1e-10)
-    ours_d = dec(_t(tgt), ours_e, tgt_mask=tt.tensor(causal),
-                 tgt_key_padding_mask=tt.tensor(tgt_pad), memory_key_padding_mask=tt.tensor(src_pad))
+    ours_d = dec(_t(tgt), ours_e, self_mask, cross_mask)
     ref_d = t_dec(f(tgt), ref_e, tgt_mask=f(causal), tgt_key_padding_mask=f(tgt_pad),
                   memory_key_padding_mask=f(src_pad))
     np.testing.assert_allclose(ours_d.detach().numpy()[~tgt_pad],
@@ -393,10 +401,10 @@ def test_padded_source_positions_change_nothing():
     tgt_in = _ids(rng, 2, 5)
     base = model(src, tgt_in).detach().numpy()
     # 1. whatever the encoder left at padded positions, the decoder ignores it
-    memory, src_pad = model.encode(src)
+    memory, src_layout = model.encode(src)
     noisy = memory.detach().numpy().copy()
     noisy[0, 4:] = rng.standard_normal(noisy[0, 4:].shape) * 100
-    out = model.decode(tgt_in, tt.tensor(noisy), src_pad).detach().numpy()
+    out = model.decode(tgt_in, tt.tensor(noisy), src_layout).detach().numpy()
     np.testing.assert_allclose(out, base, rtol=1e-12, atol=1e-12)
     # 2. more padding at the end of the source changes nothing
     longer = np.concatenate([src.numpy(), np.zeros((2, 3), dtype=np.int64)], axis=1)

@@ -41,8 +41,8 @@ def attention_maps(model, tokenizer, source: str, target_ids: list[int], device=
         m.record_weights = True
     try:
         with tt.no_grad():
-            memory, src_pad = model.encode(tt.tensor([src_ids], device=device))
-            model.decode(tt.tensor([tgt_in], device=device), memory, src_pad)
+            memory, src_layout = model.encode(tt.tensor([src_ids], device=device))
+            model.decode(tt.tensor([tgt_in], device=device), memory, src_layout)
         weights = {kind: np.stack([m.last_weights.detach().cpu().numpy()[0] for m in ms])
                    for kind, ms in modules.items()}
     finally:

@@ -8,12 +8,9 @@
   restricted to the ``top_k`` most likely tokens or the smallest set whose
   probability reaches ``top_p`` (nucleus sampling).
 
-The key/value cache: at step t, the decoder's self-attention needs keys and values for
-positions 0..t. Without a cache they are recomputed from scratch every step (the
-whole prefix goes through the decoder again); with it, each layer keeps the keys and
-values of earlier steps and only the new token is processed. Cross-attention keys
-and values depend only on the encoder memory: computed once. Same numbers, much less
-work (tests/test_generate.py checks both give the same tokens and logits).
+``use_cache=True`` (the default) keeps the decoder's keys and values between steps
+(cache.py), so that each step processes only the new token; ``use_cache=False``
+runs the whole prefix through the decoder again at every step (same tokens).
 """
 
 from __future__ import annotations
@@ -22,20 +19,7 @@ import numpy as np
 
 import tinytorch as tt
 
-
-def make_cache(model) -> list:
-    """One entry per decoder layer: self-attention k/v grow; cross-attention k/v are static."""
-    return [{"self": {}, "cross": {"static": True}} for _ in model.decoder.layers]
-
-
-def _reorder_cache(cache, index):
-    """Keep the cache rows of the beams that survived (index: (batch * beams,) int64)."""
-    idx = tt.tensor(index)
-    for layer in cache:
-        for part in ("self", "cross"):
-            for key in ("k", "v"):
-                if key in layer[part]:
-                    layer[part][key] = layer[part][key].index_select(0, idx)
+from .cache import KVCache
 
 
 class _Stepper:
@@ -46,29 +30,30 @@ class _Stepper:
     it is not an output anyway.
     """
 
-    def __init__(self, model, memory, src_pad, use_cache, ban=None):
-        self.model, self.memory, self.src_pad = model, memory, src_pad
-        self.cache = make_cache(model) if use_cache else None
+    def __init__(self, model, memory, src_layout, use_cache, ban=None):
+        self.model, self.memory, self.src_layout = model, memory, src_layout
+        self.cache = KVCache.for_model(model) if use_cache else None
         self.ban = ban
 
     def __call__(self, prefix):
         """prefix (rows, t) int64 -> logits (rows, vocab) NumPy, for position t."""
-        if self.cache is None:
-            logits = self.model.decode(prefix, self.memory, self.src_pad)
-        else:
-            t = prefix.shape[1] - 1
-            logits = self.model.decode(prefix[:, t:], self.memory, self.src_pad,
-                                       cache=self.cache, offset=t)
+        if self.cache is None:  # the whole prefix again
+            logits = self.model.decode(prefix, self.memory, self.src_layout)
+        else:                   # only the tokens the cache has not seen (the last one)
+            logits = self.model.decode(prefix[:, self.cache.length:], self.memory,
+                                       self.src_layout, cache=self.cache)
         logits = logits[:, -1].numpy().copy()
         if self.ban is not None:
             logits[:, self.ban] = -np.inf
         return logits
 
     def reorder(self, index):
-        self.memory = self.memory.index_select(0, tt.tensor(index))
-        self.src_pad = self.src_pad.index_select(0, tt.tensor(index))
+        """Keep the rows ``index`` (NumPy int array): the beams that survived."""
+        index = tt.tensor(index)
+        self.memory = self.memory.index_select(0, index)
+        self.src_layout = self.src_layout.take(index)
         if self.cache is not None:
-            _reorder_cache(self.cache, index)
+            self.cache.reorder(index)
 
 
 def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams: int = 1,
@@ -84,25 +69,25 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
     model.eval()
     try:
         with tt.no_grad():
-            memory, src_pad = model.encode(src)
+            memory, src_layout = model.encode(src)
             pad_id = getattr(getattr(model, "config", None), "pad_id", None)
             ban = pad_id if pad_id not in (bos_id, eos_id) else None
             if num_beams > 1:
                 if do_sample:
                     raise ValueError("generate: choose beam search or sampling, not both")
-                return _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams,
+                return _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams,
                                     length_penalty, use_cache, return_scores, ban)
-            return _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample,
+            return _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sample,
                                      temperature, top_k, top_p, use_cache, return_scores, generator,
                                      ban)
     finally:
         model.train(was_training)
 
 
-def _greedy_or_sample(model, memory, src_pad, bos_id, eos_id, max_len, do_sample, temperature,
+def _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sample, temperature,
                       top_k, top_p, use_cache, return_scores, generator, ban=None):
     batch = memory.shape[0]
-    step = _Stepper(model, memory, src_pad, use_cache, ban)
+    step = _Stepper(model, memory, src_layout, use_cache, ban)
     prefix = np.full((batch, 1), bos_id, dtype=np.int64)
     done = np.zeros(batch, dtype=bool)
     all_logits = []
@@ -128,8 +113,8 @@ def _strip(tokens, eos_id):
 
 
 def _log_softmax(x):
-    x = x - x.max(axis=-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+    """log softmax over the last axis of a NumPy array, by the library's op."""
+    return tt.log_softmax(tt.from_numpy(x), dim=-1).numpy()
 
 
 def _sample(logits, temperature, top_k, top_p, generator):
@@ -156,7 +141,7 @@ def _sample(logits, temperature, top_k, top_p, generator):
     return (cdf <= u).sum(axis=-1)                        # first token whose cdf exceeds u
 
 
-def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, length_penalty,
+def _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams, length_penalty,
                  use_cache, return_scores, ban=None):
     """Beam search with a length penalty: score = sum log p / len ** length_penalty.
 
@@ -166,7 +151,7 @@ def _beam_search(model, memory, src_pad, bos_id, eos_id, max_len, num_beams, len
     """
     batch = memory.shape[0]
     rows = np.repeat(np.arange(batch), num_beams)
-    step = _Stepper(model, memory, src_pad, use_cache, ban)
+    step = _Stepper(model, memory, src_layout, use_cache, ban)
     step.reorder(rows)                                      # (batch * beams, ...)
     prefix = np.full((batch * num_beams, 1), bos_id, dtype=np.int64)
     scores = np.zeros((batch, num_beams))

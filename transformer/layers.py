@@ -6,9 +6,8 @@ a layer norm: "Add & Norm". Two placements exist, and ``norm_first`` picks one:
 - post-LN (the paper, default):  x = norm(x + sublayer(x))
 - pre-LN  (``norm_first=True``):  x = x + sublayer(norm(x))   (easier to train deep)
 
-With a ``packing`` (transformer/packing.py; training uses one), x holds only the real
-tokens, (tokens, d_model): everything here is position-wise except attention, which
-takes the packings along (MultiHeadAttention unpacks its queries, keys and values).
+The masks travel as ``AttentionMask`` objects (layout.py) that only attention opens:
+every other layer here works position by position and never looks at them.
 
 Names follow ``nn.TransformerEncoderLayer``/``DecoderLayer`` where they can
 (self_attn, norm1, norm2, norm3; cross_attn is their multihead_attn), so their
@@ -24,8 +23,7 @@ from .multi_head_attention import MultiHeadAttention
 
 
 class EncoderLayer(nn.Module):
-    """x (batch, src_len, d_model), or (tokens, d_model) with a ``packing`` -> same.
-    Self-attention, then feed-forward."""
+    """x (batch, src_len, d_model) -> same. Self-attention, then feed-forward."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation: str = "relu", norm_first: bool = False,
@@ -39,25 +37,18 @@ class EncoderLayer(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
 
-    def _sa(self, x, attn_mask, key_padding_mask, is_causal, packing):
-        out, _ = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask,
-                                need_weights=False, is_causal=is_causal, packing=packing,
-                                kv_packing=packing)
-        return self.dropout1(out)
-
-    def forward(self, x, src_mask=None, src_key_padding_mask=None, is_causal: bool = False,
-                packing=None):
-        args = (src_mask, src_key_padding_mask, is_causal, packing)
+    def forward(self, x, mask=None):
+        """``mask``: the AttentionMask of the self-attention (the source's padding)."""
         if self.norm_first:
-            x = x + self._sa(self.norm1(x), *args)
+            h = self.norm1(x)
+            x = x + self.dropout1(self.self_attn(h, h, h, mask))
             return x + self.dropout2(self.feed_forward(self.norm2(x)))
-        x = self.norm1(x + self._sa(x, *args))
+        x = self.norm1(x + self.dropout1(self.self_attn(x, x, x, mask)))
         return self.norm2(x + self.dropout2(self.feed_forward(x)))
 
 
 class DecoderLayer(nn.Module):
-    """y (batch, tgt_len, d_model) and memory (batch, src_len, d_model) -> like y; with
-    ``packing`` / ``memory_packing``, y / memory hold only their real tokens (tokens, d_model).
+    """y (batch, tgt_len, d_model) and memory (batch, src_len, d_model) -> like y.
 
     Masked (causal) self-attention over the target so far, then cross-attention to the
     encoder's memory (queries from the target, keys and values from the source), then
@@ -79,32 +70,21 @@ class DecoderLayer(nn.Module):
         self.dropout2 = nn.Dropout(dropout)
         self.dropout3 = nn.Dropout(dropout)
 
-    def _sa(self, y, tgt_mask, tgt_key_padding_mask, is_causal, cache, packing):
-        out, _ = self.self_attn(y, y, y, key_padding_mask=tgt_key_padding_mask,
-                                attn_mask=tgt_mask, need_weights=False, is_causal=is_causal,
-                                cache=None if cache is None else cache["self"], packing=packing,
-                                kv_packing=packing)
-        return self.dropout1(out)
-
-    def _ca(self, y, memory, memory_mask, memory_key_padding_mask, cache, packing,
-            memory_packing):
-        out, _ = self.cross_attn(y, memory, memory, key_padding_mask=memory_key_padding_mask,
-                                 attn_mask=memory_mask, need_weights=False,
-                                 cache=None if cache is None else cache["cross"],
-                                 packing=packing, kv_packing=memory_packing)
-        return self.dropout2(out)
-
-    def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                packing=None, memory_packing=None):
-        sa = (tgt_mask, tgt_key_padding_mask, tgt_is_causal, cache, packing)
-        ca = (memory, memory_mask, memory_key_padding_mask, cache, packing, memory_packing)
+    def forward(self, y, memory, self_mask=None, cross_mask=None, cache=None):
+        """``self_mask``: the causal self-attention's AttentionMask; ``cross_mask``: the
+        cross-attention's (the source's padding); ``cache``: a LayerCache (cache.py)."""
+        self_cache = cross_cache = None
+        if cache is not None:
+            self_cache, cross_cache = cache.self_attn, cache.cross_attn
         if self.norm_first:
-            y = y + self._sa(self.norm1(y), *sa)
-            y = y + self._ca(self.norm2(y), *ca)
+            h = self.norm1(y)
+            y = y + self.dropout1(self.self_attn(h, h, h, self_mask, self_cache))
+            h = self.norm2(y)
+            y = y + self.dropout2(self.cross_attn(h, memory, memory, cross_mask, cross_cache))
             return y + self.dropout3(self.feed_forward(self.norm3(y)))
-        y = self.norm1(y + self._sa(y, *sa))
-        y = self.norm2(y + self._ca(y, *ca))
+        y = self.norm1(y + self.dropout1(self.self_attn(y, y, y, self_mask, self_cache)))
+        y = self.norm2(y + self.dropout2(self.cross_attn(y, memory, memory, cross_mask,
+                                                         cross_cache)))
         return self.norm3(y + self.dropout3(self.feed_forward(y)))
 
 
@@ -116,10 +96,9 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.norm = norm
 
-    def forward(self, x, mask=None, src_key_padding_mask=None, is_causal: bool = False,
-                packing=None):
+    def forward(self, x, mask=None):
         for layer in self.layers:
-            x = layer(x, mask, src_key_padding_mask, is_causal, packing)
+            x = layer(x, mask)
         return self.norm(x) if self.norm is not None else x
 
 
@@ -131,11 +110,8 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.norm = norm
 
-    def forward(self, y, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal: bool = False, cache=None,
-                packing=None, memory_packing=None):
+    def forward(self, y, memory, self_mask=None, cross_mask=None, cache=None):
+        """``cache``: a KVCache (cache.py) while decoding token by token."""
         for i, layer in enumerate(self.layers):
-            y = layer(y, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
-                      memory_key_padding_mask, tgt_is_causal, None if cache is None else cache[i],
-                      packing, memory_packing)
+            y = layer(y, memory, self_mask, cross_mask, None if cache is None else cache.layers[i])
         return self.norm(y) if self.norm is not None else y

@@ -19,9 +19,8 @@ import tinytorch as tt
 from tinytorch import nn
 from tinytorch.nn import functional as F
 
-from .attention import causal_mask, padding_mask
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer
-from .packing import Packing
+from .layout import AttentionMask, Layout
 from .positional import LearnedPositionalEmbedding, PositionalEncoding, TokenEmbedding
 
 
@@ -115,71 +114,71 @@ class Transformer(nn.Module):
         if cfg.tie_embeddings:
             self.generator.weight = self.tgt_embed.embedding.weight
 
-    def encode(self, src, packing=None):
-        """src (batch, src_len) -> memory (batch, src_len, d_model), src padding mask.
+    def encode(self, src, layout=None):
+        """src (batch, src_len) ids -> memory (batch, src_len, d_model), and the source's
+        Layout (layout.py: its padding, which cross-attention may not read).
 
-        With a ``packing`` of src's padding (transformer/packing.py), the encoder runs on
-        the real tokens only and the memory comes back packed, (src_tokens, d_model).
+        ``layout``: a packed Layout of src (the fast path of ``loss``): the encoder then
+        runs on the real tokens only and the memory is (src_tokens, d_model).
         """
-        src_pad = padding_mask(src, self.config.pad_id)
-        x = self.src_pos(self.src_embed(src))
-        if packing is None:
-            return self.encoder(x, src_key_padding_mask=src_pad), src_pad
-        return self.encoder(packing.pack(x), src_key_padding_mask=src_pad,
-                            packing=packing), src_pad
+        layout = Layout.of(src, self.config.pad_id) if layout is None else layout
+        x = self.src_pos(self.src_embed(src))                       # (batch, src_len, d_model)
+        return self.encoder(layout.pack(x), AttentionMask(layout)), layout
 
-    def decode(self, tgt_in, memory, src_pad, cache=None, offset: int = 0):
-        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab).
+    def decode(self, tgt_in, memory, memory_layout, cache=None):
+        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, tgt_vocab_size).
 
-        With a ``cache`` (transformer.generate.make_cache), tgt_in holds only the new
-        tokens, which sit at positions offset, offset + 1, ...
+        With a ``cache`` (a KVCache, cache.py), tgt_in holds only the new tokens; they
+        follow the ``cache.length`` positions decoded before.
         """
-        return self.generator(self.decoder_states(tgt_in, memory, src_pad, cache, offset))
+        return self.generator(self.decoder_states(tgt_in, memory, memory_layout, cache))
 
-    def decoder_states(self, tgt_in, memory, src_pad, cache=None, offset: int = 0,
-                       packing=None, memory_packing=None):
-        """tgt_in (batch, tgt_len) -> the decoder's last hidden states (batch, tgt_len, d_model),
-        the input of the generator (``decode`` without the final Linear). With a
-        ``packing`` (transformer/packing.py), only its kept positions: (tokens, d_model);
-        ``memory_packing``: the memory is packed (``encode`` with a packing)."""
-        y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)
-        n = tgt_in.shape[1]
-        if cache is None:
-            mask = causal_mask(n, device=tgt_in.device)
-            tgt_pad = padding_mask(tgt_in, self.config.pad_id)
-            y = self.decoder(y if packing is None else packing.pack(y), memory, tgt_mask=mask,
-                             tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad,
-                             packing=packing, memory_packing=memory_packing)
-        else:  # incremental: earlier positions come from the cache; no future is present
-            y = self.decoder(y, memory, memory_key_padding_mask=src_pad, tgt_is_causal=n > 1,
-                             cache=cache)
+    def decoder_states(self, tgt_in, memory, memory_layout, cache=None, layout=None):
+        """tgt_in (batch, tgt_len) -> the decoder's last hidden states (batch, tgt_len,
+        d_model): ``decode`` without the generator. ``layout``: a packed Layout of the
+        target (the fast path of ``loss``): the states are then (tgt_tokens, d_model)."""
+        offset = 0 if cache is None else cache.length
+        if layout is None:  # new tokens in a cached decode hold no padding
+            layout = Layout.of(tgt_in, self.config.pad_id) if cache is None else Layout()
+        y = self.tgt_pos(self.tgt_embed(tgt_in), offset=offset)    # (batch, tgt_len, d_model)
+        y = self.decoder(layout.pack(y), memory,
+                         AttentionMask(layout, causal=True),         # self: no peeking ahead
+                         AttentionMask(layout, keys=memory_layout),  # cross: source's padding
+                         cache)
+        if cache is not None:
+            cache.length += tgt_in.shape[1]
         return y
 
     def forward(self, src, tgt_in):
-        memory, src_pad = self.encode(src)
-        return self.decode(tgt_in, memory, src_pad)
+        memory, src_layout = self.encode(src)
+        return self.decode(tgt_in, memory, src_layout)
 
     def loss(self, src, tgt_in, tgt_out, label_smoothing: float = 0.0):
-        """Mean cross-entropy over the non-padding target positions.
+        """Mean cross-entropy of the predictions over the non-padding target positions:
 
-        The same number, and the same gradients, as
-        ``F.cross_entropy(self(src, tgt_in).reshape(-1, vocab), tgt_out.reshape(-1), ...)``,
-        with two savings that change no result:
+            F.cross_entropy(self(src, tgt_in).reshape(-1, vocab), tgt_out.reshape(-1),
+                            ignore_index=pad_id, label_smoothing=label_smoothing)
 
-        - padding positions are packed away (transformer/packing.py): only real tokens go
-          through the position-wise layers. A target position is left out when it is
-          padding in both tgt_in (nothing attends to it) and tgt_out (the loss ignores it).
+        which is exactly what runs with fast paths off. The fast path computes the same
+        number and the same gradients with two savings:
+
+        - packing (layout.py, packing.py): the position-wise layers run on the real tokens
+          only. A target position is left out when it is padding in both tgt_in (nothing
+          attends to it) and tgt_out (the loss ignores it);
         - the generator and the loss run fused (``F.linear_cross_entropy``): the
           (tokens, vocab) logits, the largest array of a step, are never kept.
         """
         pad = self.config.pad_id
-        src_packing = Packing(src == pad)
-        memory, src_pad = self.encode(src, packing=src_packing)          # (src_tokens, d_model)
-        packing = Packing((tgt_in == pad) & (tgt_out == pad))
-        y = self.decoder_states(tgt_in, memory, src_pad, packing=packing,
-                                memory_packing=src_packing)               # (tokens, d_model)
+        if not tt.fast_paths_enabled():
+            logits = self(src, tgt_in)                              # (batch, tgt_len, vocab)
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
+                                   ignore_index=pad, label_smoothing=label_smoothing)
+        src_layout = Layout.of(src, pad, packed=True)
+        memory, _ = self.encode(src, src_layout)                    # (src_tokens, d_model)
+        tgt_layout = Layout(tgt_in == pad, packed=True, keep=(tgt_in != pad) | (tgt_out != pad))
+        y = self.decoder_states(tgt_in, memory, src_layout, layout=tgt_layout)  # (tokens, d)
         return F.linear_cross_entropy(
-            y, self.generator.weight, packing.pack(tgt_out), linear_bias=self.generator.bias,
+            y, self.generator.weight, tgt_layout.pack(tgt_out), linear_bias=self.generator.bias,
             ignore_index=pad, label_smoothing=label_smoothing,
             options=nn.LinearCrossEntropyOptions())
 
@@ -202,9 +201,8 @@ class DecoderOnly(nn.Module):
             self.lm_head.weight = self.embed.embedding.weight
 
     def forward(self, ids):
-        x = self.pos(self.embed(ids))
-        x = self.blocks(x, mask=causal_mask(ids.shape[1], device=ids.device))
-        return self.lm_head(x)
+        x = self.pos(self.embed(ids))                               # (batch, len, d_model)
+        return self.lm_head(self.blocks(x, AttentionMask(causal=True)))
 
 
 class EncoderOnly(nn.Module):
@@ -225,8 +223,8 @@ class EncoderOnly(nn.Module):
         self.cls_head = nn.Linear(cfg.d_model, num_classes)
 
     def forward(self, ids):
-        pad = padding_mask(ids, self.config.pad_id)
-        return self.encoder(self.pos(self.embed(ids)), src_key_padding_mask=pad)
+        mask = AttentionMask(Layout.of(ids, self.config.pad_id))    # padding only
+        return self.encoder(self.pos(self.embed(ids)), mask)
 
     def mlm_logits(self, ids):
         """(batch, len, vocab): what token belongs at each (masked) position."""

@@ -14,27 +14,26 @@ reshaping straight to (batch, heads, len, d_head) mixes positions between heads
 
 from __future__ import annotations
 
-import tinytorch as tt
 from tinytorch import nn
 
 from .attention import scaled_dot_product_attention
+from .layout import AttentionMask
 
 
 class MultiHeadAttention(nn.Module):
     """Self-attention (query = key = value), causal self-attention or cross-attention.
 
     Inputs are batch-first: query (batch, tgt_len, embed_dim), key/value (batch, src_len,
-    embed_dim). Masks as ``nn.MultiheadAttention``: bool True = may not attend.
-    Returns (output (batch, tgt_len, embed_dim), weights or None): the weights are
-    (batch, tgt_len, src_len) averaged over heads, or (batch, heads, tgt_len, src_len)
-    with ``average_attn_weights=False``.
+    embed_dim); the masks travel in one ``AttentionMask`` (layout.py). Returns the output
+    (batch, tgt_len, embed_dim); the weights (batch, heads, tgt_len, src_len) are kept in
+    ``last_weights`` when ``record_weights`` is set (attention maps).
 
     The projections are four Linear layers, q_proj, k_proj, v_proj and out_proj (PyTorch
     keeps the first three stacked in one ``in_proj_weight``; transformer.torch_compat
     converts). They stay three products even for self-attention: one stacked product
     followed by a split costs more than it saves, because the split's backward builds
-    three zero-padded (batch, len, 3 * embed_dim) gradients and adds them (measured:
-    a config-M training step is 8% faster this way, benchmarks/README.md).
+    three zero-padded (batch, len, 3 * embed_dim) gradients and adds them (measured in
+    benchmarks/README.md).
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -69,69 +68,60 @@ class MultiHeadAttention(nn.Module):
         b, _, n, _ = x.shape
         return x.transpose(1, 2).reshape(b, n, self.embed_dim)
 
-    def project_kv(self, key, value, packing=None):
-        """Keys and values, split into heads: (batch, heads, src_len, head_dim) each."""
-        k, v = self.k_proj(key), self.v_proj(value)
-        if packing is not None:
-            k, v = packing.unpack(k), packing.unpack(v)
-        return self.split_heads(k), self.split_heads(v)
+    def forward(self, query, key, value, mask=None, cache=None):
+        """query (batch, tgt_len, embed_dim), key and value (batch, src_len, embed_dim) ->
+        (batch, tgt_len, embed_dim).
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True,
-                attn_mask=None, average_attn_weights: bool = True, is_causal: bool = False,
-                cache=None, packing=None, kv_packing=None):
-        """``cache``: a dict for incremental decoding (see transformer.cache). Self-attention
-        appends this step's keys/values to ``cache['k']``/``cache['v']``; cross-attention
-        computes them from the memory once and reuses them.
-
-        ``packing`` / ``kv_packing`` (transformer/packing.py, used in training): query, or
-        key and value, hold only the real tokens, (tokens, embed_dim). The projections run
-        on those rows; attention itself on the unpacked (batch, len) layout; the output
-        comes back packed like the query.
+        ``mask``: an ``AttentionMask`` (layout.py): which keys each query may not see, and,
+        on the fast path of training, whether the rows are packed ((tokens, embed_dim)
+        instead of (batch, len, embed_dim)). None: every query sees every key.
+        ``cache``: an ``AttentionCache`` (cache.py) while decoding token by token.
+        With ``record_weights`` set, the weights are kept in ``last_weights``.
         """
-        self._check(query, key, value, key_padding_mask, packing, kv_packing)
-        q = self.q_proj(query)
-        q = self.split_heads(q if packing is None else packing.unpack(q))
-        if cache is not None and cache.get("static"):  # cross-attention: memory is fixed
-            if "k" not in cache:
-                cache["k"], cache["v"] = self.project_kv(key, value)
-            k, v = cache["k"], cache["v"]
-        else:
-            k, v = self.project_kv(key, value, kv_packing)
-            if cache is not None:  # self-attention: grow the cache along src_len
-                if "k" in cache:
-                    k = tt.cat([cache["k"], k], dim=2)
-                    v = tt.cat([cache["v"], v], dim=2)
-                cache["k"], cache["v"] = k, v
+        mask = AttentionMask() if mask is None else mask
+        self._check(query, key, value, mask)
+        q = self.split_heads(mask.unpack_queries(self.q_proj(query)))  # (b, heads, tgt, head_dim)
+        k, v = self.keys_values(key, value, mask, cache)               # (b, heads, src, head_dim)
         dropout_p = self.dropout if self.training else 0.0
-        out, weights = scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-            is_causal=is_causal, dropout_p=dropout_p)          # (batch, heads, tgt_len, head_dim)
-        out = self.merge_heads(out)                            # (batch, tgt_len, embed_dim)
-        out = self.out_proj(out if packing is None else packing.pack(out))
+        out, weights = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
         if self.record_weights:
-            self.last_weights = weights
-        if not need_weights:
-            return out, None
-        return out, (weights.mean(dim=1) if average_attn_weights else weights)
+            self.last_weights = weights                                # (b, heads, tgt, src)
+        out = mask.pack_queries(self.merge_heads(out))                 # (b, tgt, embed_dim)
+        return self.out_proj(out)
 
-    def _check(self, query, key, value, key_padding_mask, packing, kv_packing):
-        for name, t, p in (("query", query, packing), ("key", key, kv_packing),
-                           ("value", value, kv_packing)):
-            expected = ("(batch, len" if p is None else f"({p.tokens} packed tokens") + \
+    def keys_values(self, key, value, mask, cache=None):
+        """Keys and values, split into heads: (batch, heads, src_len, head_dim) each.
+
+        While decoding, a cache keeps them: cross-attention computes them from the memory
+        at the first step only; self-attention appends the new tokens' ones.
+        """
+        if cache is not None and cache.filled:
+            return cache.k, cache.v
+        k = self.split_heads(mask.unpack_keys(self.k_proj(key)))
+        v = self.split_heads(mask.unpack_keys(self.v_proj(value)))
+        return (k, v) if cache is None else cache.append(k, v)
+
+    def _check(self, query, key, value, mask):
+        for name, t, layout in (("query", query, mask.queries), ("key", key, mask.keys),
+                                ("value", value, mask.keys)):
+            packed = layout is not None and layout.packed
+            expected = (f"({layout.tokens} packed tokens" if packed else "(batch, len") + \
                 f", {self.embed_dim})"
-            if t.ndim != (3 if p is None else 2) or t.shape[-1] != self.embed_dim or (
-                    p is not None and t.shape[0] != p.tokens):
+            if t.ndim != (2 if packed else 3) or t.shape[-1] != self.embed_dim or (
+                    packed and t.shape[0] != layout.tokens):
                 raise ValueError(
                     f"MultiHeadAttention: {name} must be {expected}, got {tuple(t.shape)}")
         if key.shape[:-1] != value.shape[:-1]:
             raise ValueError(f"MultiHeadAttention: key {tuple(key.shape)} and value "
                              f"{tuple(value.shape)} need the same batch and length")
-        kv_shape = tuple(key.shape[:2]) if kv_packing is None else \
-            (kv_packing.batch, kv_packing.length)
-        if key_padding_mask is not None and tuple(key_padding_mask.shape) != kv_shape:
+        keys = mask.keys
+        kv_shape = (keys.batch, keys.length) if keys is not None and keys.packed else \
+            tuple(key.shape[:2])
+        pad = mask.key_padding_shape()
+        if pad is not None and pad != kv_shape:
             raise ValueError(
                 f"MultiHeadAttention: key_padding_mask must be (batch, src_len) = "
-                f"{kv_shape}, got {tuple(key_padding_mask.shape)}")
+                f"{kv_shape}, got {pad}")
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"

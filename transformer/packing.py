@@ -1,4 +1,4 @@
-"""Packing: leave the padding positions out of everything that works position by position.
+"""Packing: the ops that leave padding positions out of the position-wise layers.
 
 A batch of sentences of different lengths is padded to one length, (batch, len, d_model),
 and in our batches about a fifth of those positions are padding. Nobody reads what a
@@ -8,10 +8,10 @@ residual adds and the layer norms, which treat each position on its own, would c
 those rows all the same.
 
 Packing keeps only the positions that matter, as rows of a (tokens, d_model) matrix.
-Attention, the one place where positions meet, needs the (batch, len, d_model) layout:
-the layers unpack before it (zeros at padding, which the masks never let through) and
-pack its output again. The result is the same model, the same numbers for every kept
-position and the same gradients (tests/test_transformer.py), with ~20% less work.
+It is a fast path of training (``Transformer.loss``): the same model, the same numbers
+for every kept position and the same gradients (tests/test_transformer.py), with ~20%
+less work. ``layout.Layout`` decides what is kept and is the only user of these ops;
+attention, the one place where positions meet, unpacks before it attends.
 
     ids        [[5, 7, 9],          keep (flat)     packed rows
                 [4, 0, 0]]   ->     [0, 1, 2, 3]  -> x[0,0] x[0,1] x[0,2] x[1,0]
@@ -20,44 +20,19 @@ position and the same gradients (tests/test_transformer.py), with ~20% less work
 
 from __future__ import annotations
 
-import tinytorch as tt
 from tinytorch.autograd import Function
 from tinytorch.backend import array_module
-
-
-class Packing:
-    """The kept positions of a (batch, len) batch. ``drop``: bool (batch, len), True where
-    no output is ever read (padding)."""
-
-    def __init__(self, drop):
-        self.batch, self.length = tuple(drop.shape)
-        keep = (~drop).reshape(-1).cpu().numpy().nonzero()[0]
-        self.index = tt.tensor(keep, device=drop.device)                 # (tokens,) int64
-        self.everything = keep.size == self.batch * self.length          # nothing to leave out
-
-    @property
-    def tokens(self) -> int:
-        return self.index.shape[0]
-
-    def pack(self, x):
-        """(batch, len, ...) -> (tokens, ...): the kept positions, in order."""
-        flat = x.reshape(self.batch * self.length, *x.shape[2:])
-        return flat if self.everything else PackRows.apply(flat, self.index.array)
-
-    def unpack(self, x):
-        """(tokens, d) -> (batch, len, d), zeros at the positions that were left out."""
-        if not self.everything:
-            x = UnpackRows.apply(x, self.index.array, rows=self.batch * self.length)
-        return x.reshape(self.batch, self.length, *x.shape[1:])
-
 
 # Packing is multiplication by a selection matrix S (tokens x rows, one 1 per row, at the
 # kept position): pack(x) = S x and unpack(x) = S^T x. Each one's gradient is the other:
 # for y = S x, dL/dx = S^T g; for y = S^T x, dL/dx = S g. Since the index is increasing,
 # no two tokens share a row, so scattering is a plain assignment, not an addition.
 
+
 class PackRows(Function):
     """x (rows, ...), index (tokens,) increasing -> x[index] (tokens, ...)."""
+
+    fast_path = True  # only packed layouts (Transformer.loss's fast path) use it
 
     def forward(self, x, index):
         self.rows = x.shape[0]
@@ -75,6 +50,8 @@ class PackRows(Function):
 class UnpackRows(Function):
     """x (tokens, ...), index (tokens,) increasing -> (rows, ...) with x's rows at index, zeros
     elsewhere."""
+
+    fast_path = True
 
     def forward(self, x, index, rows):
         self.save(index)

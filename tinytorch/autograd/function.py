@@ -32,6 +32,25 @@ What backward keeps is declared: arrays go through ``save(...)`` into
 (positions) and ``saves_output`` name the tensors whose *values* backward
 reads, so an in-place edit of one of them before backward is caught by a
 version check instead of giving a silently wrong gradient.
+
+Two more things an op may do:
+
+- **Several outputs.** ``forward`` may return a tuple of arrays; ``apply`` then
+  returns a tuple of Tensors. The first output is the one the gradient flows
+  through; the others are data that carry no gradient, such as indices or the
+  attention weights kept for attention maps (PyTorch's ``mark_non_differentiable``).
+- **Gradients made ahead.** A forward may compute its inputs' gradients itself,
+  for an upstream gradient of 1, when its caller says they will be wanted (grad
+  mode on and an input that requires grad), so that work shared by the loss and
+  its gradient is done once; backward then only scales them by the real upstream
+  gradient, and recomputes them if it runs a second time. Only a fused op of a
+  fast path does this (``LinearCrossEntropy``, which would otherwise build its
+  logits twice); it keeps them like saved arrays, freed when backward hands them on.
+
+``fast_path = True`` marks an op that exists only to make something faster: the
+fused form of a composed reference written above it in the same file (``Linear``
+of ``linear_composed``...), or an op that only a fast path uses (packing). With
+``tinytorch.fast_paths(False)`` none of them runs.
 """
 
 from __future__ import annotations
@@ -56,6 +75,8 @@ class Function:
     saves_output = False
     #: True when the output is a view of input 0 (they then share one version counter).
     is_view = False
+    #: True for an op that only a fast path runs (see the module docstring).
+    fast_path = False
 
     # Read by the engine to tell nodes from leaf Tensors without isinstance.
     is_leaf_node = False
@@ -119,6 +140,9 @@ class Function:
             out = node.forward(*arrays, **options)
         except ValueError as e:  # free when nothing is raised: only errors pay for this
             raise _broadcast_error(cls, arrays, e) from None
+        extra = None
+        if out.__class__ is tuple:  # several outputs: only the first carries a gradient
+            out, *extra = out
         if out.__class__ is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)  # NumPy turns 0-d results into scalars; keep arrays
         result = Tensor(out)
@@ -134,6 +158,8 @@ class Function:
                 node._versions = None
             result._requires_grad = True
             result.grad_fn = node
+        if extra is not None:
+            return (result, *(wrap(a) for a in extra))
         return result
 
 

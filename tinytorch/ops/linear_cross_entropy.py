@@ -1,23 +1,28 @@
-"""linear_cross_entropy: cross_entropy(input @ W^T + b, target) without keeping the logits.
+"""linear_cross_entropy: cross_entropy(input @ W^T + b, target), PyTorch's signature.
 
-A language model's last layer maps each of N positions to C vocabulary scores. Those
-(N, C) logits are the largest array of a training step (2,048 x 8,000 floats, 64 MB,
-in the M benchmark; its gradient as large again), yet the loss needs two numbers per
-row from them (the row's max and its sum of exponentials) and the gradient needs them
-only for the three products that follow. So this op walks the rows in blocks: one
-block's logits are computed, reduced to its loss, turned into its share of the
-gradients of input, weight and bias while still in cache, and overwritten by the next
-block. Rows whose target is ``ignore_index`` (padding) add nothing to the loss or to
-any gradient and are skipped altogether.
+A language model's last layer maps each of N positions to C vocabulary scores, and
+the loss compares them with the next token. Written plainly that is two calls,
+``linear`` then ``cross_entropy`` (``linear_cross_entropy_composed`` below).
 
-The gradients are computed in the forward, for an upstream gradient of 1, and scaled
-by the real one in backward (what PyTorch's chunked path does too): each block's
-logits are then made once, not twice. A second backward (``retain_graph=True``) or a
-per-row upstream gradient (``reduction='none'``) recomputes them block by block.
+The fused op, ``LinearCrossEntropy``, computes the same without keeping the logits.
+Those (N, C) logits are the largest array of a training step, yet the loss needs two
+numbers per row from them (the row's max and its sum of exponentials) and the
+gradient needs them only for the three products that follow. So it walks the rows in
+blocks: one block's logits are computed, reduced to its loss, turned into its share
+of the gradients of input, weight and bias while still in cache, and overwritten by
+the next block. Rows whose target is ``ignore_index`` (padding) add nothing to the
+loss or to any gradient and are skipped altogether.
 
-With ``options=None``, PyTorch's default, the call is the composed reference
-``cross_entropy(linear(input, W, b), target)``; pass ``LinearCrossEntropyOptions()``
-for the fused path. tests/test_fused.py checks one against the other.
+It also computes its gradients in the forward, for an upstream gradient of 1, when
+they will be wanted (grad mode on and an input requires grad), and backward only
+scales them by the real upstream gradient (PyTorch's chunked path does the same):
+each block's logits are then made once, not twice. A second backward
+(``retain_graph=True``) or a per-row upstream gradient (``reduction='none'``)
+recomputes them block by block.
+
+As in PyTorch, ``options=None`` is the composed reference and a
+``LinearCrossEntropyOptions`` asks for the fused op; with fast paths off
+(``tinytorch.fast_paths(False)``) the composed reference runs either way.
 """
 
 from __future__ import annotations
@@ -26,17 +31,16 @@ import math
 from dataclasses import dataclass
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import fast_paths_enabled, is_grad_enabled
 from ..backend import array_module, index_add_rows
+from .blas_sums import sum_first_axis, sum_last_axis
 from .linear import linear
-from .loss import _check_common, _check_target_range, cross_entropy
-from .softmax import flushed_exp
+from .loss import check_reduction, check_target_range, cross_entropy
+from .softmax import shifted_exp
 
-#: Logit elements per block when ``batch_chunk_size`` is None: 64 MB of float32, all
-#: 2,048 rows of the M benchmark's 8,000-word vocabulary in one block. Smaller blocks fit
-#: the cache better but make BLAS slower: at M, 512-row blocks cost 150 ms against 133 ms
-#: for one block (the three GEMMs are 80% of the op), so the blocks exist to bound memory
-#: for large batches, not for speed.
+#: Logit elements per block when ``batch_chunk_size`` is None: 64 MB of float32. The
+#: blocks bound memory for large batches; they do not make it faster (BLAS likes large
+#: blocks: benchmarks/README.md).
 BLOCK_ELEMENTS = 1 << 24
 
 
@@ -58,35 +62,40 @@ class LinearCrossEntropyOptions:
                              f"int or None, got {self.batch_chunk_size!r}")
 
 
+def linear_cross_entropy_composed(input, linear_weight, target, linear_bias=None,  # noqa: A002
+                                  ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """The reference: the (N, C) logits, then the cross-entropy of each row."""
+    logits = linear(input, linear_weight, linear_bias)                 # (N, C)
+    return cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction,
+                         label_smoothing=label_smoothing)
+
+
 class LinearCrossEntropy(Function):
     """input (N, in_features) or (in_features,), weight (C, in_features), target (N,) or ()
     int64, bias (C,) -> the cross-entropy of the logits input @ weight^T + bias."""
 
+    fast_path = True  # the fused form of linear_cross_entropy_composed
     saves_inputs = (0, 1, 3)
 
     def forward(self, h, weight, target, bias=None, ignore_index=-100, reduction="mean",
                 label_smoothing=0.0, rows_per_block=None, wants=(False, False, False)):
         xp = array_module(h)
-        _check_inputs(h, weight, target, bias)
         classes = weight.shape[0]
         t = target.reshape(-1)
         keep = xp.flatnonzero(t != ignore_index)          # the rows that count
-        tk = t[keep]
-        _check_target_range(tk, classes, ignore_index, "linear_cross_entropy")
-        rows = rows_per_block or max(1, BLOCK_ELEMENTS // classes)
-        self.options = (h.shape, reduction, label_smoothing, rows, keep.size)
-        self.save(h, weight, bias, keep, tk, None)
+        self.in_shape, self.reduction, self.label_smoothing = h.shape, reduction, label_smoothing
+        self.rows_per_block = rows_per_block or max(1, BLOCK_ELEMENTS // classes)
+        self.count = keep.size
+        self.grads = None       # (dh, dW, db) for a unit upstream gradient, when made ahead
+        self.save(h, weight, bias, keep, t[keep])
 
         hk = self._kept_rows()                                # (K, in): a copy
-        count = keep.size
         if any(wants) and reduction != "none":
-            # one pass for the loss and the gradients, for a unit upstream gradient.
-            # The gradients are saved like any array backward needs (freed with the graph).
-            grads, (log_total, max_, z_t) = self._gradients(hk, self._unit_scale(), wants,
-                                                            stats=True)
-            self.save(h, weight, bias, keep, tk, grads)
+            # one pass for the loss and the gradients, for a unit upstream gradient
+            self.grads, (log_total, max_, z_t) = self._gradients(hk, self._unit_scale(), wants,
+                                                                 stats=True)
         else:
-            log_total, max_, z_t = self._blocks(hk, tk)
+            log_total, max_, z_t = self._blocks(hk)
         # Per row, with z the logits, m their max, T = sum_c exp(z_c - m):
         #   -log p_t = log T + m - z_t,   -(1/C) sum_c log p_c = log T + m - mean(z)
         # and with q = (1 - eps) onehot(t) + eps/C:  loss = log T + m - (1-eps) z_t - eps mean(z)
@@ -100,7 +109,7 @@ class LinearCrossEntropy(Function):
         else:
             loss = per_row.sum(dtype=h.dtype)
             if reduction == "mean":  # over the rows that count; 0/0 is NaN, as PyTorch
-                loss = loss / count if count else h.dtype.type(math.nan)
+                loss = loss / self.count if self.count else h.dtype.type(math.nan)
         return xp.asarray(loss)
 
     def backward(self, g):
@@ -110,42 +119,41 @@ class LinearCrossEntropy(Function):
         #   dL/dh = W^T dL/dz,   dL/dW = sum_rows dL/dz h^T,   dL/db = sum_rows dL/dz
         # q splits off as cheap terms: W^T q = (1-eps) W[t] + (eps/C) W^T 1, and likewise for
         # the sums over rows; only s p needs the (rows, C) block, made in _blocks.
-        h, _, _, keep, _, grads = self.saved
-        in_shape, reduction = self.options[:2]
+        h, keep = self.saved[0], self.saved[3]
         xp = array_module(h)
         has_bias = len(self.parents) > 3
         wants = (self.needs_grad(0), self.needs_grad(1), has_bias and self.needs_grad(3))
-        if reduction == "none":
+        if self.reduction == "none":
             scale = g.reshape(-1)[keep].astype(h.dtype, copy=False)
             dh, dw, db = self._gradients(self._kept_rows(), scale, wants)
         else:
+            grads, self.grads = self.grads, None  # handed on: the engine may add into them
             if grads is None:  # a second backward (retain_graph): recompute, unit scale
                 grads = self._gradients(self._kept_rows(), self._unit_scale(), wants)
             dh, dw, db = grads
-            self.saved = self.saved[:5] + (None,)  # handed on: the engine may add into them
             if float(g) != 1.0:
                 g = g.astype(h.dtype, copy=False)
                 for a in (dh, dw, db):
                     if a is not None:
                         a *= g
         if dh is not None:  # scatter the kept rows back among the ignored ones (zeros)
-            full = xp.zeros((math.prod(in_shape[:-1]), in_shape[-1]), dtype=h.dtype)
+            full = xp.zeros((math.prod(self.in_shape[:-1]), self.in_shape[-1]), dtype=h.dtype)
             full[keep] = dh
-            dh = full.reshape(in_shape)
+            dh = full.reshape(self.in_shape)
         return dh, dw, None, db
 
     def _kept_rows(self):
         """The input rows whose target counts, (K, in_features)."""
-        h, weight, _, keep = self.saved[:4]
+        h, weight, _, keep, _ = self.saved
         return h.reshape(-1, weight.shape[1])[keep]
 
     def _unit_scale(self):
         """Each kept row's weight in the reduced loss: 1/count ('mean') or 1 ('sum')."""
-        count, reduction = self.options[4], self.options[1]
-        return self.saved[0].dtype.type(1 / count if reduction == "mean" and count else 1)
+        unit = 1 / self.count if self.reduction == "mean" and self.count else 1
+        return self.saved[0].dtype.type(unit)
 
     # -- the pass over the blocks ------------------------------------------------------------
-    def _blocks(self, hk, tk, scale=None, grads=None):
+    def _blocks(self, hk, scale=None, grads=None):
         """One pass over blocks of rows of hk (K, in), the rows that count.
 
         Returns the loss statistics per row, (log T, m, z_t): log of the sum of exp(z - m),
@@ -155,9 +163,8 @@ class LinearCrossEntropy(Function):
         gradient that needs the block's logits (see backward).
         """
         xp = array_module(hk)
-        weight, bias = self.saved[1:3]
-        classes, rows, k = weight.shape[0], self.options[3], hk.shape[0]
-        ones = xp.ones(classes, dtype=hk.dtype)
+        _, weight, bias, _, tk = self.saved
+        classes, rows, k = weight.shape[0], self.rows_per_block, hk.shape[0]
         buf = xp.empty((min(rows, k), classes), dtype=hk.dtype)
         log_total, max_, z_t = (xp.empty(k, dtype=hk.dtype) for _ in range(3))
         dh, dw, db = grads or (None, None, None)
@@ -169,12 +176,10 @@ class LinearCrossEntropy(Function):
             xp.matmul(hb, weight.T, out=z)                     # (n, C) logits of the block
             if bias is not None:
                 z += bias
-            m = max_[a:a + n]
-            z.max(axis=1, out=m)
             z_t[a:a + n] = z[xp.arange(n), tk[a:a + n]]
-            z -= m[:, None]
-            flushed_exp(z, out=z)                              # exp(z - m), in (0, 1]
-            total = z @ ones                                   # T per row (a GEMV)
+            z, m = shifted_exp(z, 1, out=z, flush=True)        # exp(z - m), in (0, 1]
+            max_[a:a + n] = m[:, 0]
+            total = sum_last_axis(z)                           # T per row
             log_total[a:a + n] = xp.log(total)
             if grads is None:
                 continue
@@ -188,21 +193,21 @@ class LinearCrossEntropy(Function):
                 else:
                     dw += xp.matmul(z.T, hb, out=tmp_w)
             if db is not None:
-                db += xp.ones(n, dtype=hk.dtype) @ z
+                db += sum_first_axis(z)
         return log_total, max_, z_t
 
     def _gradients(self, hk, scale, wants, stats=False):
         """(dh (K, in), dW, db) for row scales ``scale``, None where not wanted; with
         ``stats``, also the loss statistics of the same pass (see _blocks)."""
         xp = array_module(hk)
-        weight, tk = self.saved[1], self.saved[4]
-        eps = self.options[2]
+        _, weight, _, _, tk = self.saved
+        eps = self.label_smoothing
         want_h, want_w, want_b = wants
         classes = weight.shape[0]
         dh = xp.empty_like(hk) if want_h else None
         dw = xp.zeros_like(weight) if want_w else None
         db = xp.zeros(classes, dtype=hk.dtype) if want_b else None
-        found = self._blocks(hk, tk, scale, (dh, dw, db))
+        found = self._blocks(hk, scale, (dh, dw, db))
         # minus s q: (1 - eps) s at the target class, eps s / C at every class
         s = xp.broadcast_to(xp.asarray(scale, dtype=hk.dtype), tk.shape)
         s_t = (1 - eps) * s
@@ -232,6 +237,8 @@ def _mean_logits(hk, weight, bias):
 
 def _check_inputs(h, weight, target, bias):
     op = "linear_cross_entropy"
+    h, weight, target = h.array, weight.array, target.array
+    bias = None if bias is None else bias.array
     dtypes = [a.dtype for a in (h, weight, bias) if a is not None]
     if h.dtype.kind != "f" or len(set(dtypes)) > 1:
         raise TypeError(f"{op}: input, linear_weight and linear_bias must share one float dtype, "
@@ -257,31 +264,30 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None,  # n
     """``torch.nn.functional.linear_cross_entropy``: cross_entropy(linear(input, W, b), target).
 
     input (N, in_features) or (in_features,); linear_weight (C, in_features); target (N,)
-    or () class ids. ``options=None`` runs the composed reference; a
+    or () class ids. ``options=None`` (or fast paths off) runs the composed reference; a
     ``LinearCrossEntropyOptions`` runs the fused block-by-block op (same values and
     gradients, without the (N, C) logits).
     """
+    op = "linear_cross_entropy"
     if weight is not None:
-        raise NotImplementedError(
-            "linear_cross_entropy: class weights are not supported (weight=None)")
+        raise NotImplementedError(f"{op}: class weights are not supported (weight=None)")
     ignore_index = -100 if ignore_index is None else ignore_index
-    _check_common(reduction, "linear_cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
-            f"linear_cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if options is None:
-        return cross_entropy(linear(input, linear_weight, linear_bias), target,
-                             ignore_index=ignore_index, reduction=reduction,
-                             label_smoothing=label_smoothing)
-    if not isinstance(options, LinearCrossEntropyOptions):
-        raise TypeError(f"linear_cross_entropy: options must be a LinearCrossEntropyOptions or "
-                        f"None, got {type(options).__name__}")
+    label_smoothing = float(label_smoothing)
+    check_reduction(reduction, label_smoothing, op)
+    if options is not None and not isinstance(options, LinearCrossEntropyOptions):
+        raise TypeError(f"{op}: options must be a LinearCrossEntropyOptions or None, got "
+                        f"{type(options).__name__}")
+    _check_inputs(input, linear_weight, target, linear_bias)
+    check_target_range(target.array[target.array != ignore_index], linear_weight.shape[0],
+                       ignore_index, op)
+    if options is None or not fast_paths_enabled():
+        return linear_cross_entropy_composed(input, linear_weight, target, linear_bias,
+                                             ignore_index, reduction, label_smoothing)
     grad_on = is_grad_enabled()
     wants = tuple(grad_on and t is not None and t.requires_grad
                   for t in (input, linear_weight, linear_bias))
-    opts = dict(ignore_index=ignore_index, reduction=reduction,
-                label_smoothing=float(label_smoothing), rows_per_block=options.batch_chunk_size,
-                wants=wants)
+    opts = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing,
+                rows_per_block=options.batch_chunk_size, wants=wants)
     if linear_bias is None:
         return LinearCrossEntropy.apply(input, linear_weight, target, **opts)
     return LinearCrossEntropy.apply(input, linear_weight, target, linear_bias, **opts)

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.function import Function, is_tensor, wrap
 from ..backend import array_module
 from .dims import keepdim_shape, normalize_dim, normalize_dims
+from .softmax import shifted_exp
 
 
 def _spread(g, in_shape, axes, keepdim):
@@ -160,7 +161,8 @@ class LogSumExp(Function):
         self.axes, self.keepdim, self.in_shape = axes, keepdim, x.shape
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf slice: shift by 0, result -inf
-        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        e, _ = shifted_exp(x, axes, shift=m)                  # exp(x - m), softmax.py
+        y = xp.log(e.sum(axis=axes, keepdims=True)) + m
         self.save(x, y)
         return y if keepdim else y.reshape(_drop(x.shape, axes))
 

@@ -1,7 +1,17 @@
-"""softmax and log_softmax over ``dim``, stable and with fused backwards.
+"""softmax and log_softmax over ``dim``, and the stable core that every softmax here uses.
 
-Both shift by the max first: ``exp(x - max)`` never overflows, and the shift
-cancels in the ratio, so the result is the same for any input, even +-1000.
+Softmax turns scores into probabilities, p_i = exp(x_i) / sum_j exp(x_j). Written
+like that it overflows at x = 89 in float32, so every softmax in the library first
+shifts by the row's max m (the shift cancels in the ratio):
+
+    e = exp(x - m)              every entry in (0, 1], the largest exactly 1
+    softmax(x)     = e / sum(e)
+    log_softmax(x) = x - m - log(sum(e))
+    logsumexp(x)   = m + log(sum(e))
+
+``shifted_exp`` computes e and m, once, for all of them: Softmax and LogSoftmax
+below, LogSumExp (reduction.py), and the fused ops that fold a softmax into
+something larger (cross-entropy, linear + cross-entropy, attention).
 """
 
 from __future__ import annotations
@@ -21,8 +31,8 @@ def flushed_exp(x, out=None):
 
     A probability of e^-64 = 1.6e-28 instead of something smaller is invisible next to
     the row's largest one (at least 1/C): the change is far below float32 resolution,
-    and it keeps softmax and cross-entropy at full speed when a confident model's
-    logits spread over more than ~87. ``out`` may be ``x`` itself (in place).
+    and it keeps the fused ops at full speed when a confident model's logits spread over
+    more than ~87. ``out`` may be ``x`` itself (in place).
     """
     xp = array_module(x)
     floor = EXP_FLOOR.get(x.dtype.name)
@@ -30,6 +40,19 @@ def flushed_exp(x, out=None):
         return xp.exp(x, out=out)
     y = xp.maximum(x, x.dtype.type(floor), out=out)
     return xp.exp(y, out=y)
+
+
+def shifted_exp(x, axis=-1, shift=None, out=None, flush=False):
+    """(e, m): m = the max of x along ``axis`` (kept as size 1), e = exp(x - m).
+
+    ``shift``: use this m instead (any value works as long as no exp overflows; the
+    fused attention passes the whole tensor's max, which is cheaper). ``out``: where to
+    write e (may be x). ``flush``: exp through ``flushed_exp`` (the fused ops do).
+    """
+    xp = array_module(x)
+    m = x.max(axis=axis, keepdims=True) if shift is None else shift
+    e = xp.subtract(x, m, out=xp.empty_like(x) if out is None else out)  # 0-d stays an array
+    return (flushed_exp(e, out=e) if flush else xp.exp(e, out=e)), m
 
 
 class Softmax(Function):
@@ -40,9 +63,8 @@ class Softmax(Function):
     def forward(self, x, dim):
         if x.dtype.kind != "f":
             raise TypeError(f"softmax: needs a floating point tensor, got {x.dtype}; use x.float()")
-        xp = array_module(x)
         self.axis = normalize_dim(dim, x.ndim, "softmax")
-        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        e, _ = shifted_exp(x, self.axis)
         e /= e.sum(axis=self.axis, keepdims=True)
         self.save(e)
         return e
@@ -67,8 +89,8 @@ class LogSoftmax(Function):
                 f"log_softmax: needs a floating point tensor, got {x.dtype}; use x.float()")
         xp = array_module(x)
         self.axis = normalize_dim(dim, x.ndim, "log_softmax")
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        e, m = shifted_exp(x, self.axis)
+        y = x - m - xp.log(e.sum(axis=self.axis, keepdims=True))
         self.save(y)
         return y
 
