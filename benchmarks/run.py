@@ -73,11 +73,16 @@ def pool(runs: list[dict]) -> dict:
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
 
 
+#: Configs that also get a "plain" row: tinytorch on its textbook paths, next to the fast
+#: one, to show what the fast paths buy (L on the plain paths would take minutes).
+PLAIN_CONFIGS = ("S", "M")
+
+
 def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list[dict], dict]:
     """Training steps. Each (config, threads) runs ``rounds`` times over, the frameworks
-    alternating (ours, PyTorch, ours, PyTorch...): a slow spell of a shared machine then
-    hits both sides, not whichever ran during it. Each framework's step times from all
-    rounds are pooled into one median."""
+    alternating (ours, plain, PyTorch, ours, plain, PyTorch...): a slow spell of a shared
+    machine then hits every side, not whichever ran during it. Each framework's step times
+    from all rounds are pooled into one median."""
     peaks, rows = {}, []
     for threads in threads_list:
         peaks[threads] = child("benchmarks.gemm_peak", [], threads)[0]["peak_gflops"]
@@ -86,9 +91,9 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
     for name in configs:
         repeats = 3 if quick else (5 if name == "L" else 10)
         for threads in threads_list:
-            runs = {fw: [] for fw in frameworks}
+            runs = {fw: [] for fw in frameworks if fw != "plain" or name in PLAIN_CONFIGS}
             for _ in range(rounds):
-                for fw in frameworks:
+                for fw in runs:
                     runs[fw].append(child(
                         "benchmarks.train_step",
                         ["--config", name, "--framework", fw, "--threads", str(threads),
@@ -98,12 +103,19 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
             for r in pair.values():
                 r["mfu"] = r["gflops"] / peaks[threads] if device == "cpu" else None
                 rows.append(r)
-            if "torch" in pair:
-                pair["tinytorch"]["ratio_to_torch"] = pair["tinytorch"]["step_s"] / pair["torch"]["step_s"]
-                pair["tinytorch"]["rss_ratio_to_torch"] = (
-                    pair["tinytorch"]["peak_rss_mb"] / pair["torch"]["peak_rss_mb"])
+            for fw in ("tinytorch", "plain"):
+                if fw in pair and "torch" in pair:
+                    pair[fw]["ratio_to_torch"] = pair[fw]["step_s"] / pair["torch"]["step_s"]
+                    pair[fw]["rss_ratio_to_torch"] = (
+                        pair[fw]["peak_rss_mb"] / pair["torch"]["peak_rss_mb"])
+            if "plain" in pair:  # what the fast paths buy, in this same run
+                pair["tinytorch"]["speedup_over_plain"] = (
+                    pair["plain"]["step_s"] / pair["tinytorch"]["step_s"])
             for r in pair.values():
                 print(format_training_row(r), flush=True)
+            if "plain" in pair:
+                print(f"{'':<6} {'':>7} fast paths: {pair['tinytorch']['speedup_over_plain']:.2f}x "
+                      f"the plain step's speed", flush=True)
     return rows, peaks
 
 
@@ -130,6 +142,8 @@ def main(argv=None) -> None:
                    help="processes per framework and config, alternating "
                         "(default 2; 1 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
+    p.add_argument("--no-plain", action="store_true",
+                   help="skip the plain rows (tinytorch with its fast paths off)")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
                    "training,decoding,ops,breakdown,denormals")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
@@ -140,7 +154,8 @@ def main(argv=None) -> None:
     if unknown:
         p.error(f"unknown configs {unknown}; choose from {sorted(CONFIGS)}")
     threads_list = [int(t) for t in (a.threads or ("2" if a.quick else "1,2")).split(",")]
-    frameworks = ["tinytorch"] + ([] if a.no_torch or not has_torch() else ["torch"])
+    frameworks = ["tinytorch"] + ([] if a.no_plain else ["plain"]) + (
+        [] if a.no_torch or not has_torch() else ["torch"])
     skip = set(filter(None, a.skip.split(",")))
     top = max(threads_list)
     started = time.perf_counter()

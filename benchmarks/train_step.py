@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from .workload import CONFIGS, step_function, throughput
+from .workload import CONFIGS, FRAMEWORKS, step_function, throughput
 
 
 def time_steps(step, sync, warmup: int, repeats: int) -> list[float]:
@@ -57,7 +57,8 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--config", choices=sorted(CONFIGS), required=True)
-    p.add_argument("--framework", choices=("tinytorch", "torch"), required=True)
+    p.add_argument("--framework", choices=FRAMEWORKS, required=True,
+                   help="plain: tinytorch with its fast paths off (tinytorch.fast_paths(False))")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu")
     p.add_argument("--warmup", type=int, default=2)

@@ -123,21 +123,29 @@ def _training_step(model, opt, src, tgt_in, tgt_out):
     return step
 
 
+#: The frameworks a step can run on: tinytorch with its fast paths (the default), tinytorch
+#: on its textbook paths (``tinytorch.fast_paths(False)``: what the fast paths buy), PyTorch.
+FRAMEWORKS = ("tinytorch", "plain", "torch")
+
+
 def step_function(framework: str, cfg: Config, device: str = "cpu", seed: int = 0):
     """A zero-argument training step (forward, loss, backward, Adam) and a sync function."""
     arrays = make_batch(cfg, seed)
-    if framework == "tinytorch":
+    if framework in ("tinytorch", "plain"):
         import tinytorch as tt
 
         model = tinytorch_model(cfg, seed).to(device)
         opt = tt.optim.Adam(model.parameters(), **ADAM)
         batch = [tt.tensor(a, device=device) for a in arrays]
+        step = _training_step(model, opt, *batch)
+        if framework == "plain":
+            step = tt.fast_paths(False)(step)
 
         def sync():
             if device != "cpu":
                 from tinytorch.backend import cupy_module
                 cupy_module().cuda.Device().synchronize()
-        return _training_step(model, opt, *batch), sync
+        return step, sync
     import torch
 
     model = torch_model(cfg, seed).to(device)

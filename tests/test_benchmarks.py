@@ -86,3 +86,18 @@ def test_rounds_pool_their_step_times_into_one_median():
     assert row["step_s"] == 0.25 and row["min_s"] == 0.10 and row["max_s"] == 0.40
     assert row["repeats"] == 5 and row["processes"] == 2 and row["peak_rss_mb"] == 520.0
     assert row["tokens_per_s"] == pytest.approx(target_tokens(CONFIGS["S"]) / 0.25)
+
+
+def test_plain_rows_train_the_same_model_on_the_textbook_paths():
+    """The suite's "plain" rows (tinytorch.fast_paths(False)) time the same step: same
+    first loss as the fast rows, and none of the fast paths' ops run."""
+    from benchmarks.workload import step_function
+
+    fast, _ = step_function("tinytorch", TINY)
+    plain, _ = step_function("plain", TINY)
+    loss_fast = fast()
+    loss_plain = plain()
+    assert loss_plain.grad_fn.name == "AddBackward"  # (1 - eps) nll + eps smooth, composed
+    assert loss_fast.grad_fn.name == "LinearCrossEntropyBackward"
+    np.testing.assert_allclose(loss_plain.item(), loss_fast.item(), rtol=1e-5)
+    assert tt.fast_paths_enabled()  # the plain step restores the switch
