@@ -406,6 +406,29 @@ def test_matches_torch_sdpa(case):
     np.testing.assert_allclose(out.detach().numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_given_scale_matches_torch_in_both_paths(fast):
+    torch = pytest.importorskip("torch")
+    from torch.nn.attention.bias import causal_lower_right
+
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 2, 3, 4)) for _ in range(3))
+    g = rng.standard_normal((2, 2, 3, 4))
+    qt, kt, vt = _t(q), _t(k), _t(v)
+    with tt.fast_paths(fast):
+        out, _ = scaled_dot_product_attention(qt, kt, vt, is_causal=True, scale=0.3)
+        out.backward(tt.tensor(g))
+    tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        tq, tk, tv, attn_mask=causal_lower_right(3, 3), scale=0.3)
+    ref.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
+    for ours, theirs in ((qt, tq), (kt, tk), (vt, tv)):
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9,
+                                   atol=1e-12)
+
+
 def test_bool_mask_convention_is_the_opposite_of_torch_sdpa():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)

@@ -1,12 +1,12 @@
-"""Keeping freed host memory for reuse: a measured 1.7x on a transformer training step.
+"""Keeping freed host memory for reuse: a large, measured gain on a training step.
 
 Every op allocates its output, and a training step allocates and frees the same
 large arrays (logits of batch x vocab floats, activations) over and over. glibc's
 malloc serves allocations above 128 KiB with ``mmap`` and hands them back to the
 operating system on ``free``; the next allocation of the same size then takes a page
 fault for every 4 KiB page it touches, and the kernel zeroes each one. On the 2-core
-VMs this project is measured on, that page-fault traffic was 40% of a training step
-(benchmarks/README.md has the figures; PyTorch pays the same price).
+VMs this project is measured on, that page-fault traffic was a large part of a training
+step (benchmarks/README.md has the figures; PyTorch pays the same price).
 
 ``keep_freed_memory()`` tells glibc to serve large blocks from its heap and to keep
 freed memory there (up to ``limit_bytes``), so steady-state training stops faulting.

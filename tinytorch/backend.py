@@ -109,10 +109,10 @@ def index_add_rows(xp, target, index, rows) -> None:
     """``target[index[i]] += rows[i]`` for a 1-D integer ``index``, repeats accumulating.
 
     The backward of every gather along dim 0 (embedding, index_select). NumPy's
-    ``np.add.at`` does it but handles one element at a time (9 ms for 2,048 rows of 256
-    into an 8,000-row table). Sorting instead puts each row's first use in one
-    vectorised ``+=`` (distinct rows, so no write is lost); only the repeats, usually
-    a small fraction, go through ``np.add.at``. Same sums, 4x faster.
+    ``np.add.at`` does it but handles one element at a time (slow: benchmarks/README.md).
+    Sorting instead puts each row's first use in one vectorised ``+=`` (distinct rows, so
+    no write is lost); only the repeats, usually a small fraction, go through
+    ``np.add.at``. Same sums.
     """
     if xp is not np or index.size < 2:
         scatter_add(xp, target, index, rows)

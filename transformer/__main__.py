@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    keep_freed_memory()  # 1.7x faster training steps; see tinytorch/allocator.py
+    keep_freed_memory()  # faster training steps; see tinytorch/allocator.py
     try:
         args.fn(args)
     except USER_ERRORS as e:

@@ -116,8 +116,12 @@ class ScaledDotProductAttention(Function):
     fast_path = True  # the fused form of attention_composed
     saves_inputs = (0, 1, 2)
 
-    def forward(self, q, k, v, blocked=None, additive=None, scale=1.0, dropout_p=0.0):
+    def forward(self, q, k, v, mask=None, dropout_p=0.0):
+        """``mask``: an AttentionMask (or None); the scores are scaled by 1/sqrt(d_k)."""
         xp = array_module(q)
+        blocked, additive = (None, None) if mask is None else \
+            mask.scores_masks(q.shape[-2], k.shape[-2], xp)
+        scale = 1.0 / math.sqrt(q.shape[-1])
         p = masked_softmax(self._scores(q, k, scale, additive), blocked)
         if p is None:  # a row far below the tensor's max: redo it with each row's own max
             p = masked_softmax(self._scores(q, k, scale, additive), blocked, row_max=True)
@@ -225,9 +229,9 @@ def scaled_dot_product_attention(q, k, v, attn_mask=None, key_padding_mask=None,
     _check_shapes(q, k, v, mask, blocked, additive)
     if not tt.fast_paths_enabled():
         return attention_composed(q, k, v, mask, dropout_p=dropout_p, scale=scale)
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    return ScaledDotProductAttention.apply(q, k, v, blocked=blocked, additive=additive,
-                                           scale=scale, dropout_p=dropout_p)
+    if scale is not None:  # the op divides by sqrt(d_k): another scale is scaling q first
+        q = q * (scale * math.sqrt(q.shape[-1]))
+    return ScaledDotProductAttention.apply(q, k, v, mask=mask, dropout_p=dropout_p)
 
 
 def causal_mask(size: int, device="cpu"):

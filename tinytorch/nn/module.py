@@ -3,7 +3,7 @@
 Assigning a Parameter, a Module or (through ``register_buffer``) a Tensor to an
 attribute registers it by name; everything else follows from those three dicts:
 ``parameters()`` walks them recursively, ``state_dict()`` names each tensor by its
-dotted path (``encoder.layers.0.self_attn.w_q.weight``), ``load_state_dict`` copies
+dotted path (``encoder.layers.0.self_attn.q_proj.weight``), ``load_state_dict`` copies
 values back, ``train()``/``eval()`` flip ``training`` everywhere.
 """
 

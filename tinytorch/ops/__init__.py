@@ -1,8 +1,23 @@
 """Every differentiable op: one file per family, each op = forward + backward + derivation.
 
-arithmetic  + - * / ** neg            unary      exp log sqrt ... relu gelu clamp
-reduction   sum mean var max ...      softmax    softmax log_softmax (fused backward)
-linalg      matmul                    shape      reshape transpose cat split ...
-indexing    x[...] gather index_select selection  where masked_fill maximum tril ...
-conversion  dtype / device casts, clone
+The primitives, in the order a course meets them:
+
+arithmetic    + - * / ** neg                unary        exp log sqrt ... relu gelu clamp
+linalg        matmul                        reduction    sum mean var max logsumexp ...
+softmax       softmax log_softmax, and shifted_exp, the stable core of every softmax
+shape         reshape transpose cat split   indexing     x[...] gather index_select
+selection     where masked_fill maximum tril  conversion   dtype / device casts, clone
+embedding     the lookup of nn.Embedding    dropout      dropout's random mask
+padding       F.pad
+
+The layers' functions, each written first as its textbook formula out of the primitives
+above and then as one fused op (``tinytorch.fast_paths`` picks):
+
+linear                linear_composed, then Linear
+normalization         layer_norm_composed, then LayerNorm
+loss                  nll_loss; cross_entropy_composed, then CrossEntropy
+linear_cross_entropy  linear_cross_entropy_composed, then LinearCrossEntropy
+
+And two helpers: dims (checking ``dim`` arguments) and blas_sums (sums along an axis as
+one BLAS product, for the fused ops).
 """

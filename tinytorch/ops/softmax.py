@@ -21,8 +21,9 @@ from ..backend import array_module
 from .dims import normalize_dim
 
 #: Below these exponents exp() would land near or under the smallest normal number
-#: (1.2e-38 in float32), where NumPy's exp runs up to 25x slower and later arithmetic on
-#: the denormal results slower still (NumPy cannot flush denormals to zero).
+#: (1.2e-38 in float32), where NumPy's exp runs many times slower and later arithmetic on
+#: the denormal results slower still (NumPy cannot flush denormals to zero; measured in
+#: benchmarks/README.md).
 EXP_FLOOR = {"float32": -64.0, "float64": -680.0}
 
 

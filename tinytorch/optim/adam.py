@@ -109,7 +109,7 @@ class Adam(Optimizer):
         if xp is np and w.size > 2 * CHUNK and all(a.flags.c_contiguous for a in arrays):
             # In slices that stay in the CPU cache from the first line of _adam_math to the
             # last: on a 7M-parameter model each line is otherwise a trip to main memory
-            # (one step 37 -> 23 ms, benchmarks/README.md). The values are the same.
+            # (benchmarks/README.md has the measurement). The values are the same.
             flat = [a.reshape(-1) for a in arrays]
             scratch = np.empty(CHUNK, dtype=w.dtype)
             for start in range(0, w.size, CHUNK):
