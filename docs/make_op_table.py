@@ -42,7 +42,7 @@ import tinytorch.ops
 from tinytorch.autograd import Function
 
 #: Modules outside tinytorch/ops whose public Function subclasses are ops too (fused ones).
-EXTRA_MODULES = ("transformer.attention",)
+EXTRA_MODULES = ("transformer.attention", "transformer.packing")
 #: Where the tables go (path relative to the repository root) and in which language.
 CHAPTERS = {"docs/02-derivatives.md": "en", "docs/es/02-derivatives.md": "es"}
 #: Files whose Tensor methods are searched for ops that no function of their own file applies.

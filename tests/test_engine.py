@@ -645,3 +645,27 @@ def test_index_add_rows_matches_add_at(rows, n, cols, seed, increasing):
     view = np.zeros((cols, rows)).T  # a non-contiguous target: writes must land in its base
     index_add_rows(np, view, index, values)
     np.testing.assert_allclose(view, expected - start, rtol=1e-12, atol=1e-12)
+
+
+def test_a_function_with_several_outputs_differentiates_the_first():
+    """forward may return a tuple: the first output carries the gradient, the others
+    (indices, attention weights) come back as plain tensors without a graph."""
+    from tinytorch.autograd import Function
+
+    class ScaleAndArgmax(Function):
+        def forward(self, x):
+            return x * 3.0, x.argmax(axis=-1)
+
+        def backward(self, g):
+            # y = 3 x  =>  dL/dx = 3 g
+            return g * 3.0
+
+    x = torch.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 1.0]], requires_grad=True)
+    y, index = ScaleAndArgmax.apply(x)
+    assert y.grad_fn is not None and index.grad_fn is None and not index.requires_grad
+    assert index.tolist() == [1, 0]
+    y.backward(torch.ones(2, 3))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
+    with torch.no_grad():
+        y2, _ = ScaleAndArgmax.apply(x)
+    assert y2.grad_fn is None

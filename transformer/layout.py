@@ -31,7 +31,7 @@ import numpy as np
 
 import tinytorch as tt
 
-from .packing import PackRows, UnpackRows
+from .packing import pack_rows, unpack_rows
 
 
 class Layout:
@@ -73,7 +73,7 @@ class Layout:
         if not self.packed:
             return x
         flat = x.reshape(self.batch * self.length, *x.shape[2:])
-        return flat if self.everything else PackRows.apply(flat, self.index.array)
+        return flat if self.everything else pack_rows(flat, self.index.array)
 
     def unpack(self, x):
         """The inverse of ``pack``: (tokens, ...) -> (batch, len, ...), zeros at the
@@ -81,7 +81,7 @@ class Layout:
         if not self.packed:
             return x
         if not self.everything:
-            x = UnpackRows.apply(x, self.index.array, rows=self.batch * self.length)
+            x = unpack_rows(x, self.index.array, self.batch * self.length)
         return x.reshape(self.batch, self.length, *x.shape[1:])
 
     def take(self, index) -> Layout:

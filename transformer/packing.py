@@ -63,3 +63,13 @@ class UnpackRows(Function):
         # y = S^T x  =>  dL/dx = S g: the rows of g at the kept positions
         (index,) = self.saved
         return array_module(g).take(g, index, axis=0), None
+
+
+def pack_rows(x, index):
+    """x (rows, ...) -> its rows ``index`` (tokens,), increasing: (tokens, ...)."""
+    return PackRows.apply(x, index)
+
+
+def unpack_rows(x, index, rows: int):
+    """x (tokens, ...) -> (rows, ...): x's rows at ``index``, zeros elsewhere."""
+    return UnpackRows.apply(x, index, rows=rows)
