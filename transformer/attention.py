@@ -47,6 +47,7 @@ def attention_composed(q, k, v, attn_mask=None, key_padding_mask=None, is_causal
                        dropout_p=0.0, scale=None):
     """softmax(q kᵀ * scale + masks) v, op by op. Returns (output, weights), both
     differentiable; shapes as ``scaled_dot_product_attention``."""
+    _check_dropout(dropout_p)
     xp = array_module(q.array)
     mask = AttentionMask.of(attn_mask, key_padding_mask, is_causal)
     blocked, additive = mask.scores_masks(q.shape[-2], k.shape[-2], xp)
@@ -61,8 +62,14 @@ def attention_composed(q, k, v, attn_mask=None, key_padding_mask=None, is_causal
     if blocked is not None:
         weights = weights.masked_fill(blocked, 0.0)     # a fully blocked row: zeros
     if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p)
+        weights = F.dropout(weights, dropout_p)         # p = 1: all zeros
     return weights @ v, weights                         # (batch, heads, tgt_len, d_v)
+
+
+def _check_dropout(dropout_p):
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(
+            f"attention: dropout probability has to be between 0 and 1, but got {dropout_p}")
 
 
 #: A row whose largest score is this far below the tensor's largest score is redone with
@@ -118,6 +125,7 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, mask=None, dropout_p=0.0):
         """``mask``: an AttentionMask (or None); the scores are scaled by 1/sqrt(d_k)."""
+        _check_dropout(dropout_p)
         xp = array_module(q)
         blocked, additive = (None, None) if mask is None else \
             mask.scores_masks(q.shape[-2], k.shape[-2], xp)
@@ -128,9 +136,14 @@ class ScaledDotProductAttention(Function):
         weights = p
         self.keep = None
         if dropout_p > 0.0:  # the same draw as F.dropout(p, dropout_p) would make
-            keep = bernoulli_array(p.shape, 1.0 - dropout_p, "cpu" if xp is np else "cuda")
-            weights = p * keep * q.dtype.type(1.0 / (1.0 - dropout_p))
-            self.keep, self.dropout_p = keep, dropout_p
+            if dropout_p < 1.0:  # survivors scaled by 1 / (1 - p)
+                keep = bernoulli_array(p.shape, 1.0 - dropout_p, "cpu" if xp is np else "cuda")
+                self.dropout_scale = 1.0 / (1.0 - dropout_p)
+            else:  # p = 1: every weight dropped, no draw (as F.dropout), no survivor to scale
+                keep = xp.zeros(p.shape, dtype=bool)
+                self.dropout_scale = 0.0
+            weights = p * keep * q.dtype.type(self.dropout_scale)
+            self.keep = keep
         self.scale = scale
         self.save(q, k, v, p)
         return _matmul_like(weights, v, q), weights
@@ -155,13 +168,13 @@ class ScaledDotProductAttention(Function):
         xp = array_module(g)
         keep = self.keep
         if keep is not None:
-            w = p * keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
+            w = p * keep * g.dtype.type(self.dropout_scale)
         else:
             w = p
         dv = _matmul_like(xp.swapaxes(w, -1, -2), g, v) if self.needs_grad(2) else None
         dp = g @ xp.swapaxes(v, -1, -2)
         if keep is not None:
-            dp *= keep * g.dtype.type(1.0 / (1.0 - self.dropout_p))
+            dp *= keep * g.dtype.type(self.dropout_scale)
         ds = dp
         ds -= sum_last_axis(dp * p)[..., None]
         ds *= p

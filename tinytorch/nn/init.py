@@ -9,6 +9,7 @@ Kaiming/He keeps it for ReLU-like layers: Var = gain^2 / fan (fan_in by default)
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -83,10 +84,21 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
+def _is_empty(tensor) -> bool:
+    """A tensor with no elements has fan 0 (no bound to compute): PyTorch leaves it as it
+    is, with a warning."""
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", generator=None):
     """U(-b, b) with b = sqrt(3) * gain / sqrt(fan). ``nn.Linear`` uses a = sqrt(5),
     which gives b = 1 / sqrt(fan_in)."""
+    if _is_empty(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -94,4 +106,6 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", generator=None):
     """N(0, std^2) with std = gain / sqrt(fan)."""
+    if _is_empty(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)

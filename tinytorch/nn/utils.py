@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
 from ..backend import array_module
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False):
+                    error_if_nonfinite: bool = False, foreach=None):
     """Scale all gradients together so their joint norm is at most ``max_norm``.
 
     total = ||(g_1, g_2, ...)||_p over every element of every gradient; if
     total > max_norm, every gradient is multiplied by max_norm / (total + 1e-6).
     Returns the total norm (before clipping) as a tensor, like PyTorch.
+
+    A NaN anywhere makes the total NaN, and then every gradient NaN, as in PyTorch (an
+    inf makes it inf: every gradient is multiplied by 0, and inf * 0 is NaN).
+    ``error_if_nonfinite=True`` raises instead, leaving the gradients as they are.
+    ``foreach`` is accepted and ignored: it picks PyTorch's fused kernel, and here the
+    loop below is the only one.
     """
     from ..creation import tensor  # noqa: PLC0415
 
@@ -28,7 +36,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     xp = array_module(grads[0])
     norm_type = float(norm_type)
     if norm_type == math.inf:
-        total = max(float(xp.abs(g).max()) for g in grads)
+        # np.max, not Python's max: Python's max skips a NaN unless it comes first
+        total = float(np.max([float(xp.abs(g).max()) for g in grads]))
     elif norm_type == 2.0:
         # sum of squares as a dot product of each gradient with itself: one BLAS pass, no
         # temporaries (benchmarks/README.md); BLAS keeps many partial sums, so float32
@@ -39,10 +48,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     for g in grads) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} is non-finite ({total}); "
-            f"the gradients are NaN/inf (check the loss and learning rate)")
+            f"The total norm of order {norm_type} for gradients from `parameters` is "
+            f"non-finite, so it cannot be clipped. To disable this error and scale the "
+            f"gradients by the non-finite norm anyway, set `error_if_nonfinite=False`")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
+    if coef < 1 or math.isnan(coef):  # a NaN coefficient spreads: PyTorch's clamp keeps NaN
         with no_grad():
             for g in grads:
                 g *= g.dtype.type(coef)

@@ -2,7 +2,9 @@
 plus the ops that produce masks (comparisons, logical ops, one_hot).
 
 A selection routes each output element from exactly one input, so backward routes
-the gradient the same way and gives 0 to the input that was not chosen.
+the gradient the same way and gives 0 to the input that was not chosen. It *selects*
+(``where(chosen, g, 0)``) rather than multiplying by a 0/1 mask, as PyTorch does: a NaN
+or inf in g must not reach an input that was not chosen (NaN * 0 is NaN, not 0).
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ class Where(Function):
     def backward(self, g):
         # dy/da = 1 where cond, 0 elsewhere; dy/db the opposite
         (cond,) = self.saved
+        xp, zero = array_module(g), g.dtype.type(0)
         return (None,
-                g * cond if self.needs_grad(1) else None,
-                g * ~cond if self.needs_grad(2) else None)
+                xp.where(cond, g, zero) if self.needs_grad(1) else None,
+                xp.where(cond, zero, g) if self.needs_grad(2) else None)
 
 
 class MaskedFill(Function):
@@ -62,7 +65,7 @@ class MaskedFill(Function):
     def backward(self, g):
         # the filled positions no longer depend on x: their gradient is 0
         (mask,) = self.saved
-        return g * ~mask
+        return array_module(g).where(mask, g.dtype.type(0), g)
 
 
 class Maximum(Function):
@@ -81,11 +84,14 @@ class Maximum(Function):
     def backward(self, g):
         # dy/da = 1 where a is chosen, dy/db = 1 where b is; 1/2 each at a tie
         a, b = self.saved
-        tie = (a == b) * 0.5
-        wins_a = (a > b) if self.take_larger else (a < b)
-        wins_b = (b > a) if self.take_larger else (b < a)
-        return (g * (wins_a + tie) if self.needs_grad(0) else None,
-                g * (wins_b + tie) if self.needs_grad(1) else None)
+        # as PyTorch: g (halved at a tie), then 0 for the side that lost; a NaN input
+        # compares neither equal nor smaller, so there both sides get all of g
+        xp, zero = array_module(g), g.dtype.type(0)
+        loses_a = (a < b) if self.take_larger else (a > b)
+        loses_b = (b < a) if self.take_larger else (b > a)
+        shared = xp.where(a == b, g / 2, g)
+        return (xp.where(loses_a, zero, shared) if self.needs_grad(0) else None,
+                xp.where(loses_b, zero, shared) if self.needs_grad(1) else None)
 
 
 class Minimum(Maximum):
@@ -99,7 +105,8 @@ class Triangle(Function):
 
     def forward(self, x, diagonal=0, upper=False):
         if x.ndim < 2:
-            raise RuntimeError(f"{'triu' if upper else 'tril'}: needs at least 2 dims, got {x.shape}")
+            raise RuntimeError(
+                f"{'triu' if upper else 'tril'}: needs at least 2 dims, got {x.shape}")
         xp = array_module(x)
         self.diagonal, self.upper = diagonal, upper
         return (xp.triu if upper else xp.tril)(x, diagonal)
@@ -133,7 +140,8 @@ class OneHot(_NoGrad):
 
     def forward(self, x, num_classes=-1):
         if x.dtype.kind not in "iu":
-            raise TypeError(f"one_hot: expects an integer (int64) tensor of class indices, got {x.dtype}")
+            raise TypeError(
+                f"one_hot: expects an integer (int64) tensor of class indices, got {x.dtype}")
         xp = array_module(x)
         n = int(x.max()) + 1 if num_classes == -1 and x.size else max(num_classes, 0)
         if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
