@@ -11,6 +11,8 @@ Two implementations, and ``tinytorch.fast_paths`` picks one:
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Function
 from ..autograd.grad_mode import fast_paths_enabled
 from .blas_sums import sum_first_axis
@@ -32,7 +34,8 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
-        y = x.reshape(-1, weight.shape[1]) @ weight.T           # (rows, out)
+        self.rows = math.prod(x.shape[:-1])                    # (not -1: a size may be 0)
+        y = x.reshape(self.rows, weight.shape[1]) @ weight.T   # (rows, out)
         if bias is not None:
             y += bias
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -44,9 +47,9 @@ class Linear(Function):
         #   dL/db = sum_n g_n    (a column sum over the rows)
         x, weight = self.saved
         out_f, in_f = weight.shape
-        g2 = g.reshape(-1, out_f)
+        g2 = g.reshape(self.rows, out_f)
         gx = (g2 @ weight).reshape(x.shape) if self.needs_grad(0) else None
-        gw = (g2.T @ x.reshape(-1, in_f)) if self.needs_grad(1) else None
+        gw = (g2.T @ x.reshape(self.rows, in_f)) if self.needs_grad(1) else None
         gb = None
         if len(self.parents) > 2 and self.needs_grad(2):
             gb = sum_first_axis(g2)
