@@ -51,7 +51,8 @@ def test_load_corpus_directory_and_single_file_holdout(tmp_path):
 def _data(n=200, seed=0):
     rng = np.random.default_rng(seed)
     src = [rng.integers(4, 50, size=rng.integers(2, 12)) for _ in range(n)]
-    tgt = [np.concatenate([[1], rng.integers(4, 50, size=rng.integers(1, 12)), [2]]) for _ in range(n)]
+    tgt = [np.concatenate([[1], rng.integers(4, 50, size=rng.integers(1, 12)), [2]])
+           for _ in range(n)]
     return src, tgt
 
 
@@ -89,3 +90,31 @@ def test_batch_tokens_too_small_is_a_clear_error():
     src, tgt = _data()
     with pytest.raises(ValueError, match="batch_tokens"):
         BatchIterator(src, tgt, batch_tokens=5)
+
+
+def test_a_bom_and_a_header_line_are_skipped(tmp_path):
+    """A UTF-8 BOM (from Windows editors) is not glued to the first sentence, and a first
+    line of column names is a header, not a pair; a header alone is an empty corpus."""
+    bom = tmp_path / "bom.tsv"
+    bom.write_bytes("\ufeffGo.\tVe.\nHi.\tHola.\n".encode("utf-8"))
+    assert read_tsv(bom) == [("Go.", "Ve."), ("Hi.", "Hola.")]
+    for header in ("english\tspanish", "Source\tTarget", "EN\tES", "\ufeffsrc\ttgt"):
+        f = _write(tmp_path / "h.tsv", f"{header}\nGo.\tVe.\n")
+        assert read_tsv(f) == [("Go.", "Ve.")], header
+    # only the first line can be a header: later, the same words are a pair
+    f = _write(tmp_path / "later.tsv", "Go.\tVe.\nsource\ttarget\n")
+    assert read_tsv(f) == [("Go.", "Ve."), ("source", "target")]
+    # a first line that is a sentence stays a pair
+    f = _write(tmp_path / "pair.tsv", "English.\tInglés.\n")
+    assert read_tsv(f) == [("English.", "Inglés.")]
+    with pytest.raises(CorpusError, match="empty"):
+        read_tsv(_write(tmp_path / "only.tsv", "english\tspanish\n"))
+
+
+def test_a_directory_where_a_file_should_be_is_a_clear_error(tmp_path):
+    d = tmp_path / "corpus"
+    (d / "pairs.tsv").mkdir(parents=True)
+    with pytest.raises(CorpusError, match=r"pairs.tsv is a directory"):
+        load_corpus(d)
+    with pytest.raises(CorpusError, match="is a directory"):
+        read_tsv(d)

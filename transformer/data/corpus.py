@@ -8,6 +8,14 @@
 
 Malformed lines are reported with the file and line number; an empty corpus is an
 error, not a model trained on nothing.
+
+Two things that spreadsheets and editors add are skipped, not trained on:
+
+- a UTF-8 byte order mark (BOM, U+FEFF) at the start of the file (Windows editors write
+  one; read as text it would glue an invisible character to the first sentence);
+- a header: a *first* line whose two fields are both column names from ``HEADER_WORDS``
+  (``english<TAB>spanish``, ``source<TAB>target``, ``en<TAB>es``, ... in any case). A real
+  sentence pair never looks like that, and any other line is a pair.
 """
 
 from __future__ import annotations
@@ -21,21 +29,39 @@ class CorpusError(ValueError):
     """A corpus file that cannot be used, with the file, the line and what to fix."""
 
 
+#: Column names that make a first line a header (compared in lower case).
+HEADER_WORDS = frozenset({"english", "spanish", "en", "es", "eng", "spa", "source", "target",
+                          "src", "tgt", "input", "output"})
+
+
+def is_header(fields: list[str]) -> bool:
+    """True for a line like ``english<TAB>spanish``: both fields are column names."""
+    return len(fields) == 2 and all(f.strip().lower() in HEADER_WORDS for f in fields)
+
+
 def read_tsv(path) -> list[tuple[str, str]]:
     """(source, target) pairs from a UTF-8 file of ``source<TAB>target`` lines.
 
-    Blank lines are skipped; any other line must have exactly one tab and two
-    non-empty sides. Extra columns (e.g. an attribution column) are refused rather
-    than silently dropped, so a wrong file is noticed.
+    Blank lines, a BOM and a header line are skipped (see the module's docstring); any
+    other line must have exactly one tab and two non-empty sides. Extra columns (e.g. an
+    attribution column) are refused rather than silently dropped, so a wrong file is
+    noticed.
     """
     pairs = []
+    if os.path.isdir(path):
+        raise CorpusError(f"{path} is a directory; it must be a TSV file of "
+                          f"'english<TAB>spanish' lines")
+    first = True  # the first non-blank line: the only one that may be a header
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # "-sig": a BOM at the start is skipped
             for lineno, line in enumerate(f, 1):
                 line = line.rstrip("\n").rstrip("\r")
                 if not line.strip():
                     continue
                 parts = line.split("\t")
+                header, first = first and is_header(parts), False
+                if header:
+                    continue
                 if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
                     raise CorpusError(
                         f"{path}:{lineno}: expected 'english<TAB>spanish' (one tab, two non-empty "
@@ -45,8 +71,11 @@ def read_tsv(path) -> list[tuple[str, str]]:
         raise FileNotFoundError(f"corpus file not found: {path}") from None
     except UnicodeDecodeError as e:
         raise CorpusError(f"{path}: not UTF-8 text ({e}); convert the file to UTF-8") from None
+    except OSError as e:  # not readable (permissions, a special file)
+        raise CorpusError(f"{path}: cannot be read ({e.strerror})") from None
     if not pairs:
-        raise CorpusError(f"{path}: the corpus is empty (no 'english<TAB>spanish' lines)")
+        raise CorpusError(f"{path}: the corpus is empty (no 'english<TAB>spanish' lines "
+                          f"besides a header)")
     return pairs
 
 
