@@ -272,3 +272,20 @@ def test_generate_restores_training_mode():
     model = _model(0).train()
     generate(model, tt.tensor(_sources()), BOS, EOS, max_len=3)
     assert model.training
+
+
+@pytest.mark.parametrize("kw", [
+    dict(top_p=0.0), dict(top_p=2.0), dict(top_p=float("nan")), dict(top_k=0), dict(top_k=-5),
+    dict(top_k=2.5), dict(temperature=0.0), dict(temperature=-1.0),
+    dict(temperature=float("nan")), dict(temperature=float("inf")), dict(num_beams=0),
+    dict(max_len=0), dict(length_penalty=float("nan"))])
+def test_out_of_range_options_are_refused(kw):
+    """generate() names the option and what it accepts (top_p=0 used to give NaN
+    probabilities and garbage; num_beams=0 failed deep inside)."""
+    from transformer.generate import DecodingOptionError
+
+    (name, value), = kw.items()
+    with pytest.raises(DecodingOptionError, match=f"generate: {name} must be") as e:
+        generate(_model(0), tt.tensor(_sources()), BOS, EOS, do_sample=True, **kw)
+    assert isinstance(e.value, ValueError)
+    assert repr(value) in str(e.value)

@@ -15,11 +15,44 @@ runs the whole prefix through the decoder again at every step (same tokens).
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 import tinytorch as tt
 
 from .cache import KVCache
+
+
+class DecodingOptionError(ValueError):
+    """An option of ``generate`` out of its range (a ValueError, with the allowed values)."""
+
+
+def _check_options(max_len, num_beams, length_penalty, do_sample, temperature, top_k, top_p):
+    """Refuse values that would decode garbage quietly (top_p=0: NaN probabilities) or
+    fail deep inside (num_beams=0), naming the option and what it accepts."""
+    def whole(x):
+        return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+    def real(x):
+        return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+    problems = [
+        ("max_len", max_len, "an int >= 1", whole(max_len) and max_len >= 1),
+        ("num_beams", num_beams, "an int >= 1", whole(num_beams) and num_beams >= 1),
+        ("length_penalty", length_penalty, "a finite float", real(length_penalty)),
+        ("temperature", temperature, "a finite float > 0", real(temperature) and temperature > 0),
+        ("top_k", top_k, "None or an int >= 1", top_k is None or whole(top_k) and top_k >= 1),
+        ("top_p", top_p, "None or a float in (0, 1]",
+         top_p is None or real(top_p) and 0 < top_p <= 1),
+    ]
+    for name, value, allowed, ok in problems:
+        if not ok:
+            raise DecodingOptionError(f"generate: {name} must be {allowed}, got {value!r}")
+    if do_sample and num_beams > 1:
+        raise DecodingOptionError("generate: choose beam search or sampling, not both "
+                                  "(num_beams > 1 with do_sample=True)")
 
 
 class _Stepper:
@@ -63,8 +96,11 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
     """src (batch, src_len) int64 -> list of ``batch`` token lists (without bos/eos).
 
     With ``return_scores``, also the per-step logits (greedy/sampling) or the final
-    beam scores (beam search), for testing and inspection.
+    beam scores (beam search), for testing and inspection. Options out of range
+    (``top_p`` outside (0, 1], ``temperature`` <= 0, ``num_beams`` or ``max_len`` < 1,
+    ``top_k`` < 1) raise ``DecodingOptionError``, a ValueError.
     """
+    _check_options(max_len, num_beams, length_penalty, do_sample, temperature, top_k, top_p)
     was_training = model.training
     model.eval()
     try:
@@ -73,8 +109,6 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
             pad_id = getattr(getattr(model, "config", None), "pad_id", None)
             ban = pad_id if pad_id not in (bos_id, eos_id) else None
             if num_beams > 1:
-                if do_sample:
-                    raise ValueError("generate: choose beam search or sampling, not both")
                 return _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams,
                                     length_penalty, use_cache, return_scores, ban)
             return _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sample,
