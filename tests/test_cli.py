@@ -5,6 +5,7 @@ import pytest
 
 import tinytorch as tt
 from transformer.__main__ import main
+from transformer.cli_args import UsageError
 from transformer.train import TrainArgs, Trainer
 
 PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
@@ -80,43 +81,6 @@ def test_every_command_has_help(capsys):
         assert "usage" in capsys.readouterr().out
 
 
-def test_ctrl_c_finishes_the_step_saves_and_resumes_exactly(corpus, tmp_path, monkeypatch):
-    """SIGINT arrives in the middle of step 3 (after backward, before the optimizer):
-    the step completes, the checkpoint is saved, the run exits with 130 and says how to
-    resume; the resumed run ends bit-identical to an uninterrupted one."""
-    import os
-    import signal
-
-    straight = Trainer(_args(corpus, tmp_path / "a", 6), log=lambda *a: None)
-    straight.run()
-
-    said = []
-    first = Trainer(_args(corpus, tmp_path / "b", 6), log=said.append)
-    calls = {"n": 0}
-    real_step = first.optimizer.step
-
-    def step_with_ctrl_c(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)  # delivered here, mid-step
-        return real_step(*args, **kwargs)
-
-    monkeypatch.setattr(first.optimizer, "step", step_with_ctrl_c)
-    with pytest.raises(SystemExit) as exit_info:
-        first.run()
-    assert exit_info.value.code == 130
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
-    assert first.step == 3
-    assert any("--resume" in line for line in said)
-
-    resumed = Trainer(_args(corpus, tmp_path / "b", 6, resume=True), log=lambda *a: None)
-    assert resumed.step == 3
-    resumed.run()
-    a, b = _weights(straight), _weights(resumed)
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-
-
 def test_attention_command_shows_every_kind_layer_and_head(corpus, tmp_path, capsys):
     from transformer.attention_maps import attention_maps
     from transformer.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
@@ -150,7 +114,8 @@ def test_attention_command_shows_every_kind_layer_and_head(corpus, tmp_path, cap
     n_tgt = len(tok.encode("Hola mundo.")) + 1        # bos + tokens / tokens + eos
     shapes = {"encoder": (n_src, n_src), "decoder": (n_tgt, n_tgt), "cross": (n_tgt, n_src)}
     for kind, (weights, rows, cols) in maps.items():
-        assert weights.shape == (2, cfg.nhead) + shapes[kind] == (2, cfg.nhead, len(rows), len(cols))
+        assert weights.shape == (2, cfg.nhead) + shapes[kind]
+        assert weights.shape == (2, cfg.nhead, len(rows), len(cols))
         np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-5)   # each query's weights
     decoder = maps["decoder"][0]
     assert (decoder[..., np.triu_indices(n_tgt, 1)[0], np.triu_indices(n_tgt, 1)[1]] == 0).all()
@@ -181,7 +146,7 @@ def test_plain_trains_on_the_textbook_paths(corpus, tmp_path, monkeypatch):
     assert seen == [True, True]
 
 
-def test_every_train_option_is_a_flag(capsys):
+def test_every_train_option_is_a_flag(capsys, corpus):
     """build_parser derives the train options from TrainArgs: each field has a flag, with
     the field's default, and the flags keep their names (--heads, --ff, --no-progress)."""
     from dataclasses import fields
@@ -193,11 +158,11 @@ def test_every_train_option_is_a_flag(capsys):
     for f in fields(TrainArgs):
         assert getattr(train, f.name) == f.default, f.name
     given = parser.parse_args(["train", "--plain", "--heads", "2", "--ff", "32", "--no-progress",
-                               "--size", "tiny", "--minutes", "0.5", "--data", "x.tsv"])
+                               "--size", "tiny", "--minutes", "0.5", "--data", str(corpus)])
     assert given.plain and given.nhead == 2 and given.dim_feedforward == 32
     assert given.progress is False and given.size == "tiny" and given.minutes == 0.5
-    assert given.data == "x.tsv"
-    with pytest.raises(SystemExit):
+    assert given.data == str(corpus)
+    with pytest.raises(UsageError, match="--size: invalid choice: 'huge'"):
         parser.parse_args(["train", "--size", "huge"])
     capsys.readouterr()
     with pytest.raises(SystemExit):
@@ -206,5 +171,68 @@ def test_every_train_option_is_a_flag(capsys):
     for flag in ("--data", "--out", "--size", "--d-model", "--heads", "--layers", "--ff",
                  "--dropout", "--vocab-size", "--max-len", "--steps", "--minutes", "--batch-tokens",
                  "--lr", "--warmup", "--label-smoothing", "--clip", "--eval-every", "--beam",
-                 "--seed", "--device", "--resume", "--no-progress", "--plain"):
+                 "--seed", "--device", "--resume", "--overwrite", "--no-progress", "--plain"):
         assert flag in shown, flag
+
+
+def test_translate_refuses_options_it_would_ignore(corpus, tmp_path, capsys):
+    """Sampling options without --sample, --sample with a beam, a sentence with --file:
+    each would be silently ignored, so each is one line and exit 2."""
+    out = tmp_path / "run"
+    Trainer(_args(corpus, out, 2), log=lambda *a: None).run()
+    lines = tmp_path / "lines.txt"
+    lines.write_text("Hello world.\n", encoding="utf-8")
+    for argv, words in ((["--top-p", "0.9"], "--top-p only changes sampling: add --sample"),
+                        (["--temperature", "0.5"], "--temperature only changes sampling"),
+                        (["--sample", "--beam", "4"], "--sample and --beam 4: choose one"),
+                        (["--file", str(lines)], "give one of them")):
+        assert main(["translate", "--out", str(out), *argv, "Hello world."]) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and words in err, err
+    assert main(["translate", "--out", str(out), "--sample", "--top-p", "0.5", "--top-k", "3",
+                 "--temperature", "0.7", "Hello world."]) == 0
+    assert main(["translate", "--out", str(out), "--file", str(lines)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_sentence_longer_than_the_model_reads_is_cut_with_a_warning(corpus, tmp_path, capsys):
+    """The model reads at most max_len - 1 tokens (plus eos). A longer sentence is
+    translated from its first tokens, and stderr says so in one line per sentence; the
+    other lines of a --file are translated as usual (refusing would lose them)."""
+    from transformer.checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint
+
+    out = tmp_path / "run"
+    Trainer(_args(corpus, out, 2), log=lambda *a: None).run()
+    model, tok = model_from_checkpoint(load_checkpoint(checkpoint_path(out)))
+    limit = model.config.max_len - 1
+    long = " ".join(["bread"] * 2000)
+    n = len(tok.encode(long))
+    assert main(["translate", "--out", str(out), long]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"warning: the sentence has {n} tokens and the model reads at most {limit}: only its "
+        f"first {limit} tokens were translated (split long text into sentences)"]
+    assert len(captured.out.splitlines()) == 1
+    lines = tmp_path / "lines.txt"
+    lines.write_text(f"Hello world.\n{long}\nGood night.\n", encoding="utf-8")
+    assert main(["translate", "--out", str(out), "--file", str(lines)]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 3
+    assert len(captured.err.splitlines()) == 1 and "sentence 2 has" in captured.err
+    assert main(["attention", "--out", str(out), "--kind", "cross", long]) == 0
+    assert "warning: the sentence has" in capsys.readouterr().err
+
+
+def test_translate_attention_png(corpus, tmp_path, capsys):
+    """--attention writes the PNG it names (making its folder) and prints that name; a
+    directory or a name without .png is refused (it used to write DIR.png)."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    Trainer(_args(corpus, out, 2), log=lambda *a: None).run()
+    png = tmp_path / "maps" / "att.png"
+    assert main(["translate", "--out", str(out), "--attention", str(png), "Hello world."]) == 0
+    assert png.exists() and f"attention map: {png}" in capsys.readouterr().out
+    for bad in (str(tmp_path), str(tmp_path / "att.txt")):
+        assert main(["translate", "--out", str(out), "--attention", bad, "Hello world."]) == 2
+        assert "--attention: expected a file name ending in .png" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == []

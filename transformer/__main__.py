@@ -1,12 +1,15 @@
-"""``python -m transformer <command>``: train, translate, evaluate.
+"""``python -m transformer <command>``: train, translate, attention, evaluate.
 
     python -m transformer train                       # the built-in corpus, ~10 minutes on 2 cores
     python -m transformer train --data ../shared/data/tatoeba-eng-spa --minutes 20
     python -m transformer translate "Hello world."
     python -m transformer evaluate --beam 4
 
-Mistakes a user can make (a missing file, a corrupt checkpoint, --device cuda without
-CuPy) print one line and exit with status 2, without a traceback.
+Mistakes a user can make (a value an option does not accept, a missing file, a corrupt
+checkpoint, --device cuda without CuPy) print one line on stderr, naming what is wrong
+and what to do, and exit with status 2, without a traceback. Every option's allowed
+values are declared once, next to the option: the train options in train_args.py, the
+others below, with the rules of cli_args.py.
 """
 
 from __future__ import annotations
@@ -21,51 +24,63 @@ import tinytorch as tt
 from tinytorch.allocator import keep_freed_memory
 from tinytorch.serialization import CheckpointError
 
+from .cli_args import (Parser, UsageError, directory, existing_file, existing_path,
+                       non_negative_int, png_file, positive_float, positive_int, top_p)
 from .data.corpus import CorpusError
+from .generate import DecodingOptionError
 from .plots import MissingDependency
-from .train import TrainArgs
+from .train_args import TrainArgs, flag
 
 DEFAULT_OUT = TrainArgs.out
 
+USER_ERRORS = (UsageError, FileNotFoundError, IsADirectoryError, NotADirectoryError,
+               PermissionError, CorpusError, CheckpointError, MissingDependency,
+               DecodingOptionError)
 
-class UsageError(Exception):
-    """A mistake in how the program was called."""
 
-
-USER_ERRORS = (UsageError, FileNotFoundError, CorpusError, CheckpointError, MissingDependency)
+def one_line(e: Exception) -> str:
+    """A user error as one line: 'path: No such file or directory' for an OS error."""
+    if isinstance(e, OSError) and e.filename is not None and e.strerror:
+        text = f"{e.filename}: {e.strerror}"
+    else:
+        text = str(e)
+    return " ".join(text.split())
 
 
 def _check_device(device: str) -> str:
     if device == "cuda" and not tt.cuda.is_available():
         raise UsageError("--device cuda needs CuPy and a GPU: pip install -e '.[gpu]' "
                          "(cupy-cuda12x), or use --device cpu")
-    if device not in ("cpu", "cuda"):
-        raise UsageError(f"--device must be cpu or cuda, got {device!r}")
     return device
 
 
 def cmd_train(a) -> None:
     from .train import Trainer  # noqa: PLC0415
 
-    if a.data is not None and not os.path.exists(a.data):
-        raise FileNotFoundError(f"--data {a.data}: no such file or directory")
-    _check_device(a.device)
-    if a.resume and not os.path.exists(os.path.join(a.out, "checkpoint.npz")):
-        raise FileNotFoundError(f"--resume: no checkpoint in {a.out} (train without --resume first)")
     args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
+    _check_device(args.device)
     t0 = time.perf_counter()
+    # Trainer checks every option (args.validate()), --out, the corpus and --resume before
+    # it writes anything.
     trainer = Trainer(args)
-    trainer.run()
-    trainer.final_report()
+    with trainer.stop:  # Ctrl-C and SIGTERM: see transformer/stopping.py
+        trainer.run()
+        trainer.final_report()
+        trainer.after_training(lambda: _plot_loss(trainer), "the loss plot")
+    print(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
+
+
+def _plot_loss(trainer) -> None:
+    if not trainer.metrics:  # no evaluation has run (nothing to draw)
+        return
     try:
         from .plots import plot_loss  # noqa: PLC0415
 
-        png = os.path.join(a.out, "loss.png")
+        png = os.path.join(trainer.args.out, "loss.png")
         plot_loss(trainer.metrics_file, png)
         print(f"loss curve: {png}")
-    except RuntimeError as e:  # no matplotlib
+    except MissingDependency as e:
         print(f"(no loss curve: {e})")
-    print(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
 
 
 def _load(a):
@@ -77,29 +92,70 @@ def _load(a):
 
 
 def _sentences(a):
+    """The sentences to translate: the command line's, --file's lines, or None (stdin)."""
+    if a.sentence and a.file:
+        raise UsageError(f"--file {a.file} and a sentence on the command line: give one of "
+                         f"them (the sentence would win and the file be ignored)")
     if a.sentence:
         return [" ".join(a.sentence)]
     if a.file:
-        with open(a.file, encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
+        try:
+            with open(a.file, encoding="utf-8-sig") as f:
+                lines = [line.strip() for line in f if line.strip()]
+        except UnicodeDecodeError as e:
+            raise UsageError(f"--file {a.file}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                             f"convert it to UTF-8") from None
+        if not lines:
+            raise UsageError(f"--file {a.file}: no sentences in it (every line is empty)")
+        return lines
     return None
+
+
+def _sampling_options(a) -> dict:
+    """generate()'s sampling options from --sample, --temperature, --top-k, --top-p."""
+    given = [f for f, v in (("--temperature", a.temperature), ("--top-k", a.top_k),
+                            ("--top-p", a.top_p)) if v is not None]
+    if not a.sample:
+        if given:
+            raise UsageError(f"{given[0]} only changes sampling: add --sample (without it the "
+                             f"translation is greedy, or beam search with --beam)")
+        return {}
+    if a.beam > 1:
+        raise UsageError(f"--sample and --beam {a.beam}: choose one (sampling draws one "
+                         f"translation; beam search keeps the {a.beam} best)")
+    temperature = 1.0 if a.temperature is None else a.temperature
+    return dict(do_sample=True, temperature=temperature, top_k=a.top_k, top_p=a.top_p)
+
+
+def _warn_if_cut(model, tok, sentences) -> None:
+    """A sentence longer than the model reads is cut, and the user is told so (one line on
+    stderr per sentence): with --file, one long line should not cost the other lines."""
+    from .evaluate import overlong  # noqa: PLC0415
+
+    limit = model.config.max_len - 1
+    for i, n in overlong(tok, sentences, model.config.max_len):
+        which = "the sentence" if len(sentences) == 1 else f"sentence {i + 1}"
+        print(f"warning: {which} has {n} tokens and the model reads at most {limit}: only its "
+              f"first {limit} tokens were translated (split long text into sentences)",
+              file=sys.stderr)
 
 
 def cmd_translate(a) -> None:
     from .evaluate import translate  # noqa: PLC0415
 
+    opts = _sampling_options(a)
+    sentences = _sentences(a)  # (read before the model loads: a bad --file fails fast)
     model, tok = _load(a)
-    opts = {}
-    if a.sample:
-        opts = dict(do_sample=True, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p)
-    sentences = _sentences(a)
     if sentences is None:  # interactive
         print("English sentence (empty line or Ctrl-D to quit):")
         for line in sys.stdin:
             if not line.strip():
                 break
-            print(translate(model, tok, [line.strip()], num_beams=a.beam, device=a.device, **opts)[0])
+            _warn_if_cut(model, tok, [line.strip()])
+            print(translate(model, tok, [line.strip()], num_beams=a.beam, device=a.device,
+                            **opts)[0])
         return
+    _warn_if_cut(model, tok, sentences)
     outputs = translate(model, tok, sentences, num_beams=a.beam, device=a.device, **opts)
     for s, t in zip(sentences, outputs):
         print(t if len(sentences) > 1 or not (a.attention or a.attention_text) else f"{s} -> {t}")
@@ -120,6 +176,8 @@ def _show_attention(model, tok, source, translation, a) -> None:
                       f"(rows: Spanish tokens, columns: English tokens)")
                 print(attention_table(weights[layer, head], src_tokens, tgt_tokens))
     if a.attention:
+        if os.path.dirname(a.attention):
+            os.makedirs(os.path.dirname(a.attention), exist_ok=True)
         plot_attention(weights, src_tokens, tgt_tokens, a.attention,
                        title=f"{source}  ->  {translation}")
         print(f"attention map: {a.attention}")
@@ -150,16 +208,21 @@ def cmd_attention(a) -> None:
 
     model, tok = _load(a)
     source = " ".join(a.sentence)
+    _warn_if_cut(model, tok, [source])
     target = a.target or translate(model, tok, [source], num_beams=a.beam, device=a.device)[0]
-    print(f"{source} -> {target}")
     maps = attention_maps(model, tok, source, tok.encode(target), device=a.device)
+    kinds = KINDS if a.kind == "all" else (a.kind,)
+    shown = {}  # kind -> (layers, heads) to show, checked before anything is printed
+    for kind in kinds:
+        n_layers, n_heads = maps[kind][0].shape[:2]
+        shown[kind] = (range(n_layers) if a.layer is None else [_index(a.layer, n_layers,
+                                                                        "--layer")],
+                       range(n_heads) if a.head is None else [_index(a.head, n_heads, "--head")])
+    print(f"{source} -> {target}")
     text = LABELS[a.lang]
-    for kind in KINDS if a.kind == "all" else (a.kind,):
+    for kind in kinds:
         weights, rows, cols = maps[kind]
-        layers = range(weights.shape[0]) if a.layer is None else [_index(a.layer, weights.shape[0],
-                                                                         "--layer")]
-        heads = range(weights.shape[1]) if a.head is None else [_index(a.head, weights.shape[1],
-                                                                       "--head")]
+        layers, heads = shown[kind]
         for layer in layers:
             for head in heads:
                 print(f"\n{text[kind]}, {text['layer']} {layer + 1}, {text['head']} {head + 1} "
@@ -173,9 +236,9 @@ def cmd_attention(a) -> None:
             print(f"\n{text[kind]}: {png}")
 
 
-def _index(one_based: int, count: int, flag: str) -> int:
+def _index(one_based: int, count: int, option: str) -> int:
     if not 1 <= one_based <= count:
-        raise UsageError(f"{flag} {one_based}: the model has {count}; give 1 to {count}")
+        raise UsageError(f"{option} {one_based}: the model has {count}; give 1 to {count}")
     return one_based - 1
 
 
@@ -183,7 +246,6 @@ def cmd_evaluate(a) -> None:
     from .data.corpus import load_corpus, read_tsv  # noqa: PLC0415
     from .evaluate import evaluate_pairs  # noqa: PLC0415
 
-    model, tok = _load(a)
     if a.data is None:
         from .data.synthetic import make_splits  # noqa: PLC0415
 
@@ -192,6 +254,7 @@ def cmd_evaluate(a) -> None:
         pairs = load_corpus(a.data, seed=a.seed)["test"]
     else:
         pairs = read_tsv(a.data)
+    model, tok = _load(a)
     t0 = time.perf_counter()
     r = evaluate_pairs(model, tok, pairs, num_beams=a.beam, device=a.device, examples=a.examples)
     for en, ref, hyp in r["examples"]:
@@ -204,22 +267,27 @@ def cmd_evaluate(a) -> None:
 
 def add_train_options(parser) -> None:
     """One option per TrainArgs field: the flag is ``--field-name`` unless the field's
-    metadata names another; default, help and choices come from the field too."""
+    metadata names another; default, help, choices and rule (the argparse ``type``, which
+    also says what the option accepts) come from the field too."""
     types = {"str": str, "int": int, "float": float}
     for f in fields(TrainArgs):
-        flag = f.metadata.get("flag", "--" + f.name.replace("_", "-"))
         opts = {"dest": f.name, "default": f.default, "help": f.metadata["help"]}
+        rule = f.metadata["rule"]
         if isinstance(f.default, bool):  # a switch: giving the flag turns the default around
             opts["action"] = "store_false" if f.default else "store_true"
         else:  # f.type is the annotation as written, e.g. "int | None": the value is an int
-            opts["type"] = types[f.type.removesuffix(" | None")]
+            opts["type"] = rule if rule is not None else types[f.type.removesuffix(" | None")]
             opts["choices"] = f.metadata.get("choices")
-        parser.add_argument(flag, **opts)
+            if rule is not None:
+                opts["help"] += f"; {rule.describe()}"
+        parser.add_argument(flag(f), **opts)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m transformer",
-                                description="Train and use a toy English->Spanish translator.")
+def build_parser() -> Parser:
+    """The four commands and their options. Each option that takes a value names its rule
+    (cli_args.py) as its ``type``: the one place that says which values it accepts."""
+    p = Parser(prog="python -m transformer",
+               description="Train and use a toy English->Spanish translator.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a translator (default: the built-in corpus)",
@@ -228,20 +296,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(fn=cmd_train)
 
     def model_args(q):
-        q.add_argument("--out", default=DEFAULT_OUT, help="the training run's directory")
-        q.add_argument("--checkpoint", help="a checkpoint file (default: OUT/checkpoint.npz)")
-        q.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
-        q.add_argument("--device", default="cpu")
+        q.add_argument("--out", default=DEFAULT_OUT, type=directory,
+                       help="the training run's directory")
+        q.add_argument("--checkpoint", type=existing_file,
+                       help="a checkpoint file (default: OUT/checkpoint.npz)")
+        q.add_argument("--beam", type=positive_int, default=1, help="beam size (1: greedy)")
+        q.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
 
     r = sub.add_parser("translate", help="translate a sentence, a file, or interactively")
     r.add_argument("sentence", nargs="*", help="the English sentence (else --file or stdin)")
-    r.add_argument("--file", help="translate each line of this file")
+    r.add_argument("--file", type=existing_file, help="translate each line of this UTF-8 file")
     model_args(r)
     r.add_argument("--sample", action="store_true", help="sample instead of greedy/beam")
-    r.add_argument("--temperature", type=float, default=1.0)
-    r.add_argument("--top-k", type=int)
-    r.add_argument("--top-p", type=float)
-    r.add_argument("--attention", metavar="PNG", help="draw the cross-attention to this PNG")
+    r.add_argument("--temperature", type=positive_float,
+                   help="with --sample: divide the logits by this (default 1)")
+    r.add_argument("--top-k", type=positive_int, help="with --sample: the k likeliest tokens only")
+    r.add_argument("--top-p", type=top_p, help="with --sample: the likeliest tokens whose "
+                   "probability adds up to p (nucleus sampling)")
+    r.add_argument("--attention", metavar="PNG", type=png_file,
+                   help="draw the cross-attention to this PNG")
     r.add_argument("--attention-text", action="store_true", help="print the cross-attention")
     r.set_defaults(fn=cmd_translate)
 
@@ -251,29 +324,38 @@ def build_parser() -> argparse.ArgumentParser:
     model_args(w)
     w.add_argument("--target", help="the Spanish side to read (default: the model's translation)")
     w.add_argument("--kind", default="all", choices=["all", "encoder", "decoder", "cross"])
-    w.add_argument("--layer", type=int, help="only this layer (1-based)")
-    w.add_argument("--head", type=int, help="only this head (1-based)")
+    w.add_argument("--layer", type=positive_int, help="only this layer (1-based)")
+    w.add_argument("--head", type=positive_int, help="only this head (1-based)")
     w.add_argument("--lang", default="en", choices=["en", "es"], help="language of the labels")
-    w.add_argument("--plot", metavar="DIR", help="write attention-<kind>.png files into DIR")
+    w.add_argument("--plot", metavar="DIR", type=directory,
+                   help="write attention-<kind>.png files into DIR")
     w.set_defaults(fn=cmd_attention)
 
     e = sub.add_parser("evaluate", help="BLEU and chrF (sacrebleu) on a test set")
-    e.add_argument("--data", help="a TSV file or corpus directory (default: built-in test split)")
+    e.add_argument("--data", type=existing_path,
+                   help="a TSV file or corpus directory (default: built-in test split)")
     model_args(e)
-    e.add_argument("--examples", type=int, default=5, help="examples to print")
-    e.add_argument("--seed", type=int, default=0, help="seed of the built-in corpus")
+    e.add_argument("--examples", type=non_negative_int, default=5, help="examples to print")
+    e.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the built-in corpus, or of the held-out test split of a "
+                   "corpus directory without test.tsv")
     e.set_defaults(fn=cmd_evaluate)
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    keep_freed_memory()  # faster training steps; see tinytorch/allocator.py
+    """Run one command; 0 on success, 2 for a user's mistake (one line on stderr), 130
+    for a Ctrl-C outside training (training handles its own: transformer/stopping.py)."""
     try:
+        args = build_parser().parse_args(argv)
+        keep_freed_memory()  # faster training steps; see tinytorch/allocator.py
         args.fn(args)
     except USER_ERRORS as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted (Ctrl-C)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -45,12 +45,20 @@ def source_batches(tokenizer, sentences, max_len: int, batch_size: int = 64):
         yield idx, src
 
 
+def overlong(tokenizer, sentences, max_len: int) -> list[tuple[int, int]]:
+    """(index, token count) of each sentence that ``source_batches`` cuts: more than
+    ``max_len - 1`` tokens (the last position is eos)."""
+    counts = (len(tokenizer.encode(s)) for s in sentences)
+    return [(i, n) for i, n in enumerate(counts) if n > max_len - 1]
+
+
 def _sacrebleu():
     try:
         import sacrebleu  # noqa: PLC0415
     except ImportError:
         raise RuntimeError(
-            "BLEU/chrF need sacrebleu: pip install -e '.[train]' (or pip install sacrebleu)") from None
+            "BLEU/chrF need sacrebleu: pip install -e '.[train]' (or pip install sacrebleu)"
+        ) from None
     return sacrebleu
 
 

@@ -7,91 +7,46 @@
 
 The learning rate warms up linearly, then decays as 1/sqrt(step) (the transformer
 paper's schedule). Every ``eval_every`` steps: validation loss and BLEU, a line in
-``metrics.jsonl``, and a checkpoint. Ctrl-C saves a checkpoint and says how to resume.
+``metrics.jsonl``, and a checkpoint. At the end the checkpoint is saved *before* the final
+evaluation and the test report, so stopping them loses nothing. Ctrl-C and SIGTERM finish
+the step, save a checkpoint and say how to resume (stopping.py).
 With ``plain`` (``--plain``) the steps, the validation and the final report run under
 ``tinytorch.fast_paths(False)``: the textbook paths, slower but easy to step through.
+
+One directory (``--out``) holds one run: a new run refuses a directory that holds one
+unless told to continue it (``resume``) or to delete it (``overwrite``), and a resumed run
+refuses options that differ from the saved ones where that would change the run
+(train_args.py says which).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
-import signal
-import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
 
-from .checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT_NAME, checkpoint_path, load_checkpoint, save_checkpoint
+from .cli_args import UsageError
 from .data.batching import BatchIterator, encode_pairs, eval_batches
 from .data.corpus import load_corpus
 from .evaluate import evaluate_pairs, translate
 from .model import Transformer, TransformerConfig
-from .tokenizer import BPETokenizer
+from .stopping import Interrupted, StopSignals, signal_name
+from .tokenizer import N_BYTES, N_SPECIAL, BPETokenizer
+from .train_args import SIZES, TrainArgs, resume_differences
 
-# Model sizes for --size; any field can still be overridden on the command line.
-SIZES = {
-    "tiny": dict(d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=256),
-    "small": dict(d_model=128, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=512),
-    "base": dict(d_model=256, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=1024),
-}
+__all__ = ["SIZES", "TrainArgs", "Trainer", "load_data", "warmup_inverse_sqrt"]
 
-
-def option(default, help, **cli):
-    """A TrainArgs field with its command-line help; ``cli`` may name the flag (when it is
-    not ``--field-name``) and its choices. ``python -m transformer train`` reads them."""
-    return field(default=default, metadata={"help": help, **cli})
-
-
-@dataclass
-class TrainArgs:
-    """Every training option, with its default and its ``--help`` text, written once."""
-
-    data: str | None = option(None, "a TSV of english<TAB>spanish lines, or a directory with "
-                              "pairs.tsv/valid.tsv/test.tsv "
-                              "(default: the built-in synthetic corpus)")
-    out: str = option("runs/translator", "directory for checkpoint and metrics")
-    size: str = option("small", "model size (d_model, heads, layers, feed-forward width)",
-                       choices=list(SIZES))
-    d_model: int | None = option(None, "override the size's d_model")
-    nhead: int | None = option(None, "override the number of attention heads", flag="--heads")
-    layers: int | None = option(None, "override encoder and decoder layers (each)")
-    dim_feedforward: int | None = option(None, "override the feed-forward width", flag="--ff")
-    dropout: float = option(0.1, "dropout probability")
-    vocab_size: int = option(1000, "BPE vocabulary (joint EN+ES)")
-    max_len: int = option(64, "longest sentence in tokens")
-    steps: int | None = option(None, "train this many steps (overrides --minutes)")
-    minutes: float | None = option(7.0, "training time budget")
-    batch_tokens: int = option(3000, "padded src+tgt tokens per batch")
-    lr: float = option(1e-3, "peak learning rate (reached after the warm-up)")
-    warmup: int = option(300, "warm-up steps")
-    label_smoothing: float = option(0.1, "label smoothing of the training loss")
-    clip: float = option(1.0, "clip the gradient norm to this")
-    eval_every: int = option(250, "steps between evaluations")
-    seed: int = option(0, "random seed (corpus split, weights, dropout, batch order)")
-    device: str = option("cpu", "cpu or cuda")
-    resume: bool = option(False, "continue the run saved in --out")
-    beam: int = option(4, "beam size for the final test score (greedy is reported too)")
-    progress: bool = option(True, "show a progress bar; --no-progress turns it off",
-                             flag="--no-progress")
-    plain: bool = option(False, "train on the textbook paths: no fused ops, no packing "
-                         "(slower; for reading and debugging)")
-
-    def model_config(self, vocab: int, pad_id: int) -> TransformerConfig:
-        shape = dict(SIZES[self.size])
-        for key, value in (("d_model", self.d_model), ("nhead", self.nhead),
-                           ("dim_feedforward", self.dim_feedforward)):
-            if value is not None:
-                shape[key] = value
-        if self.layers is not None:
-            shape["num_encoder_layers"] = shape["num_decoder_layers"] = self.layers
-        return TransformerConfig(src_vocab_size=vocab, tgt_vocab_size=vocab, dropout=self.dropout,
-                                 max_len=self.max_len + 2, pad_id=pad_id, **shape)
+METRICS_NAME = "metrics.jsonl"
+# What a run writes into --out; --overwrite deletes these (and nothing else).
+RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, "loss.png", "test_scores.json")
 
 
 def warmup_inverse_sqrt(warmup: int):
@@ -124,50 +79,109 @@ def validation_loss(model, src, tgt, batch_tokens, device) -> float:
     """Mean cross-entropy per target token over the validation pairs (no label smoothing)."""
     model.eval()
     total, count = 0.0, 0
-    with tt.no_grad():
-        for b in eval_batches(src, tgt, batch_tokens, model.config.pad_id):
-            logits = model(tt.tensor(b.src, device=device), tt.tensor(b.tgt_in, device=device))
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), tt.tensor(b.tgt_out.reshape(-1), device=device),
-                ignore_index=model.config.pad_id, reduction="sum")
-            total += loss.item()
-            count += b.num_tokens
-    model.train()
+    try:
+        with tt.no_grad():
+            for b in eval_batches(src, tgt, batch_tokens, model.config.pad_id):
+                logits = model(tt.tensor(b.src, device=device), tt.tensor(b.tgt_in, device=device))
+                loss = nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]),
+                    tt.tensor(b.tgt_out.reshape(-1), device=device),
+                    ignore_index=model.config.pad_id, reduction="sum")
+                total += loss.item()
+                count += b.num_tokens
+    finally:
+        model.train()
     return total / max(count, 1)
 
 
+def check_run_dir(args: TrainArgs) -> None:
+    """One directory, one run: refuse to start a run where one is saved (unless ``resume``
+    continues it or ``overwrite`` deletes it), and to resume where none is."""
+    found = [name for name in (CHECKPOINT_NAME, METRICS_NAME)
+             if os.path.exists(os.path.join(args.out, name))]
+    if args.resume and CHECKPOINT_NAME not in found:
+        raise UsageError(f"--resume: no checkpoint in {args.out} (train without --resume first)")
+    if found and not args.resume and not args.overwrite:
+        raise UsageError(
+            f"--out {args.out} holds a training run ({', '.join(found)}): continue it with "
+            f"--resume, delete it and start over with --overwrite, or give another --out")
+
+
+def clear_run(out: str) -> None:
+    """Delete what a run wrote into ``out`` (for --overwrite), leaving other files alone."""
+    leftovers = glob.glob(os.path.join(glob.escape(out), f".{CHECKPOINT_NAME}.*.tmp"))
+    for path in [os.path.join(out, name) for name in RUN_FILES] + leftovers:
+        if os.path.isfile(path):
+            os.remove(path)
+
+
+def check_vocab_size(texts, vocab_size: int) -> None:
+    """The tokenizer needs a token for each special token, each byte and each distinct
+    character of the corpus before it learns a single merge (tokenizer.py)."""
+    chars = {ch for ch in set("".join(texts)) if not "\ud800" <= ch <= "\udfff"}
+    smallest = N_SPECIAL + N_BYTES + len(chars)  # (lone surrogates are written as bytes)
+    if vocab_size < smallest:
+        raise UsageError(
+            f"--vocab-size {vocab_size}: this corpus needs at least {smallest} tokens "
+            f"({N_SPECIAL} special + {N_BYTES} bytes + {len(chars)} distinct characters); give "
+            f"--vocab-size >= {smallest} (in practice a few thousand)")
+
+
 class Trainer:
-    """Holds the run's state; ``run()`` trains until the step or time budget is spent."""
+    """Holds the run's state; ``run()`` trains until the step or time budget is spent.
+
+    Everything is checked before anything is written: the options (``args.validate()``),
+    the run directory, the corpus, and on ``resume`` that the options match the saved
+    run. Mistakes raise UsageError (the CLI prints them as one line)."""
 
     def __init__(self, args: TrainArgs, log=print):
+        args.validate()
+        check_run_dir(args)
         self.args, self.log = args, log
-        os.makedirs(args.out, exist_ok=True)
         self.ckpt = checkpoint_path(args.out)
-        self.metrics_file = os.path.join(args.out, "metrics.jsonl")
+        self.metrics_file = os.path.join(args.out, METRICS_NAME)
+        self.stop = StopSignals()
         tt.manual_seed(args.seed)
         self.splits = load_data(args)
         state = load_checkpoint(self.ckpt) if args.resume else None
         if state is not None:
+            saved_args = state.get("train_args")
+            changed = resume_differences(saved_args if isinstance(saved_args, dict) else {}, args)
+            if changed:
+                raise UsageError(
+                    f"--resume: the run in {args.out} was started with other options: "
+                    f"{'; '.join(changed)}. Give the saved values, or start a new run "
+                    f"(another --out, or --overwrite)")
             self.tokenizer = BPETokenizer.from_dict(state["tokenizer"])
             config = TransformerConfig.from_dict(state["config"])
         else:
             t0 = time.perf_counter()
             texts = [s for pair in self.splits["train"] for s in pair]
+            check_vocab_size(texts, args.vocab_size)
             self.tokenizer = BPETokenizer.train(texts, args.vocab_size)
-            log(f"tokenizer: {len(self.tokenizer)} tokens, trained in {time.perf_counter() - t0:.1f} s")
+            log(f"tokenizer: {len(self.tokenizer)} tokens, "
+                f"trained in {time.perf_counter() - t0:.1f} s")
             config = args.model_config(len(self.tokenizer), self.tokenizer.pad_id)
         self.src, self.tgt = encode_pairs(self.tokenizer, self.splits["train"], args.max_len)
-        self.valid_src, self.valid_tgt = encode_pairs(self.tokenizer, self.splits["valid"], args.max_len)
+        self.valid_src, self.valid_tgt = encode_pairs(self.tokenizer, self.splits["valid"],
+                                                      args.max_len)
         self.model = Transformer(config).to(args.device)
         n_params = sum(p.numel() for p in self.model.parameters())
         log(f"model: {n_params / 1e6:.2f}M parameters, d_model {config.d_model}, "
             f"{config.num_encoder_layers}+{config.num_decoder_layers} layers; "
             f"{len(self.src)} training pairs")
-        self.optimizer = tt.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
-        self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer, warmup_inverse_sqrt(args.warmup))
+        self.optimizer = tt.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.9, 0.98),
+                                       eps=1e-9)
+        self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer,
+                                                        warmup_inverse_sqrt(args.warmup))
         self.batches = BatchIterator(self.src, self.tgt, args.batch_tokens, seed=args.seed,
                                      pad_id=self.tokenizer.pad_id)
         self.step, self.elapsed, self.metrics = 0, 0.0, []
+        self.saved_step = None  # the step of the last checkpoint this process wrote
+        # Every check has passed: only now is anything deleted or written.
+        if args.overwrite:
+            clear_run(args.out)
+        os.makedirs(args.out, exist_ok=True)
         if state is not None:
             self._restore(state)
 
@@ -179,13 +193,18 @@ class Trainer:
         self.batches.load_state_dict(state["data"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
         self.metrics = list(state["metrics"])
+        # metrics.jsonl says what the checkpoint says: rows written after it (by a run that
+        # was killed before its next save) would otherwise be there twice.
+        with open(self.metrics_file, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(row) + "\n" for row in self.metrics)
         self.log(f"resumed from {self.ckpt} at step {self.step}")
 
     def save(self):
         save_checkpoint(self.ckpt, model=self.model, tokenizer=self.tokenizer,
                         optimizer=self.optimizer, scheduler=self.scheduler, batches=self.batches,
-                        step=self.step, elapsed=self.elapsed, train_args=vars(self.args),
+                        step=self.step, elapsed=self.elapsed, train_args=self.args.to_dict(),
                         metrics=self.metrics)
+        self.saved_step = self.step
 
     def train_step(self, batch) -> tuple[float, int]:
         device = self.args.device
@@ -206,69 +225,124 @@ class Trainer:
             return True
         return a.minutes is not None and a.steps is None and self.elapsed >= a.minutes * 60
 
-    def evaluate(self, train_loss: float) -> dict:
+    def measure(self, train_loss: float) -> dict:
+        """Validation loss and BLEU (200 sentences) now: a metrics row. Reads the model
+        only, so a stop signal may abandon it."""
         valid = self.splits["valid"][:200]
         val_loss = validation_loss(self.model, self.valid_src, self.valid_tgt,
                                    self.args.batch_tokens, self.args.device)
         result = evaluate_pairs(self.model, self.tokenizer, valid, device=self.args.device)
-        row = {"step": self.step, "elapsed_s": round(self.elapsed, 1), "train_loss": train_loss,
-               "valid_loss": val_loss, "valid_bleu_200": result["bleu"],
-               "lr": self.scheduler.get_last_lr()[0]}
+        return {"step": self.step, "elapsed_s": round(self.elapsed, 1), "train_loss": train_loss,
+                "valid_loss": val_loss, "valid_bleu_200": result["bleu"],
+                "lr": self.scheduler.get_last_lr()[0]}
+
+    def record(self, row: dict) -> None:
+        """Keep a metrics row (saved with the next checkpoint), append it to metrics.jsonl
+        and print it."""
         self.metrics.append(row)
         with open(self.metrics_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         note = ""
-        if val_loss > 1.5 * train_loss + 1.0:
+        if row["valid_loss"] > 1.5 * row["train_loss"] + 1.0:
             note = "  (validation loss far above training loss: overfitting?)"
-        self.log(f"step {self.step}: train loss {train_loss:.3f}, valid loss {val_loss:.3f}, "
-                 f"valid BLEU (200 sentences) {result['bleu']:.1f}{note}")
+        self.log(f"step {row['step']}: train loss {row['train_loss']:.3f}, valid loss "
+                 f"{row['valid_loss']:.3f}, valid BLEU (200 sentences) "
+                 f"{row['valid_bleu_200']:.1f}{note}")
+
+    def evaluate(self, train_loss: float) -> dict:
+        """measure() and record(): a metrics row now."""
+        row = self.measure(train_loss)
+        self.record(row)
         return row
 
     def run(self) -> None:
         """Train until the step or time budget is spent (on the textbook paths with
-        ``plain``), evaluating and saving every ``eval_every`` steps and at the end."""
-        with tt.fast_paths(not self.args.plain):
-            a = self.args
-            total = a.steps if a.steps is not None else None
-            bar = _progress(total, a.progress, self.step)
-            window, tokens, started = [], 0, time.perf_counter()
-            last_print = started
-            with _CtrlC() as ctrl_c:
-                while not self._done() and not ctrl_c.pressed:
-                    t0 = time.perf_counter()
-                    loss, n = self.train_step(next(self.batches))
-                    dt = time.perf_counter() - t0
-                    self.step += 1
-                    self.elapsed += dt
-                    window.append(loss)
-                    tokens += n
-                    rate = tokens / max(time.perf_counter() - started, 1e-9)
-                    lr = self.scheduler.get_last_lr()[0]
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
-                                        refresh=False)
-                    elif time.perf_counter() - last_print > 5:
-                        last_print = time.perf_counter()
-                        self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
-                    if self.step % a.eval_every == 0 and not ctrl_c.pressed:
-                        self.evaluate(float(np.mean(window)))
-                        window = []
-                        self.save()
+        ``plain``), evaluating and saving every ``eval_every`` steps; then save, and only
+        then evaluate a last time and save again. Ctrl-C or SIGTERM: save and exit with
+        SystemExit(128 + the signal's number) (stopping.py)."""
+        with self.stop, tt.fast_paths(not self.args.plain):
+            self.log(f"training from step {self.step}: Ctrl-C or SIGTERM stops after the "
+                     f"current step and saves a checkpoint")
+            window = self._train()
+            if self.saved_step != self.step:
+                self.save()
+            if self.stop.received:
+                self._stopped()
+            if window:
+                row = self.after_training(lambda: self.measure(float(np.mean(window))),
+                                          "the final evaluation")
+                self.record(row)
+                self.save()
+            if self.stop.received:  # arrived during that last save: it is complete
+                self._stopped()
+
+    def _train(self) -> list[float]:
+        """The steps, until the budget is spent or a stop signal arrives. Returns the
+        training losses since the last evaluation."""
+        a = self.args
+        bar = _progress(a.steps, a.progress, self.step)
+        window, tokens, started = [], 0, time.perf_counter()
+        last_print = started
+        try:
+            while not self._done() and not self.stop.received:
+                t0 = time.perf_counter()
+                loss, n = self.train_step(next(self.batches))
+                dt = time.perf_counter() - t0
+                self.step += 1
+                self.elapsed += dt
+                window.append(loss)
+                tokens += n
+                rate = tokens / max(time.perf_counter() - started, 1e-9)
+                lr = self.scheduler.get_last_lr()[0]
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
+                                    refresh=False)
+                elif time.perf_counter() - last_print > 5:
+                    last_print = time.perf_counter()
+                    self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
+                if self.step % a.eval_every == 0:
+                    try:
+                        with self.stop.interruptible():  # a signal abandons the evaluation
+                            row = self.measure(float(np.mean(window)))
+                    except Interrupted:
+                        break  # run() saves this step and stops
+                    self.record(row)
+                    window = []
+                    self.save()
+        finally:
             if bar is not None:
                 bar.close()
-            if ctrl_c.pressed:
-                self.save()
-                self.log(f"\ninterrupted at step {self.step}; checkpoint saved to {self.ckpt}.\n"
-                         f"Resume with: python -m transformer train --out {a.out} --resume "
-                         f"(and the same other options)")
-                raise SystemExit(130)
-            if window:
-                self.evaluate(float(np.mean(window)))
-            self.save()
+        return window
+
+    def _stopped(self):
+        a = self.args
+        self.log(f"\n{signal_name(self.stop.received)}: stopped at step {self.step}; checkpoint "
+                 f"saved to {self.ckpt}.\nResume with: python -m transformer train --out {a.out} "
+                 f"--resume (and the same other options)")
+        raise SystemExit(self.stop.exit_code)
+
+    def after_training(self, work, what: str):
+        """``work()`` (an evaluation, a report, a plot: nothing the checkpoint holds) with
+        Ctrl-C / SIGTERM abandoning it at once: the checkpoint is saved already. A stopped
+        run says so in one line and exits with 128 + the signal's number."""
+        try:
+            with self.stop, self.stop.interruptible():
+                return work()
+        except Interrupted as e:
+            a = self.args
+            score = f"python -m transformer evaluate --out {a.out}"
+            score += f" --data {a.data}" if a.data is not None else ""
+            score += f" --seed {a.seed}" if a.seed else ""
+            self.log(f"\n{signal_name(e.signum)} during {what}: stopped; the checkpoint of step "
+                     f"{self.step} is saved in {self.ckpt} (score it with: {score})")
+            raise SystemExit(128 + e.signum) from None
 
     def final_report(self) -> dict:
-        """Sample translations, then test BLEU/chrF, greedy and beam."""
+        """Sample translations, then test BLEU/chrF, greedy and beam (a stop signal ends it)."""
+        return self.after_training(self._final_report, "the test report")
+
+    def _final_report(self) -> dict:
         with tt.fast_paths(not self.args.plain):
             test = self.splits["test"]
             samples = ["Hello world."] + [en for en, _ in test[:5]]
@@ -289,31 +363,3 @@ class Trainer:
             with open(os.path.join(self.args.out, "test_scores.json"), "w", encoding="utf-8") as f:
                 json.dump(report, f, indent=2)
             return report
-
-
-class _CtrlC:
-    """Ctrl-C during training: finish the current step, then save and exit.
-
-    A KeyboardInterrupt raised in the middle of a step (say, between the optimizer
-    update and the step counter) would save a state that no uninterrupted run ever
-    had, and the resumed run would drift. So the first Ctrl-C only sets ``pressed``;
-    the loop checks it between steps. A second Ctrl-C interrupts at once.
-    """
-
-    def __enter__(self):
-        self.pressed = False
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.pressed = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: now
-        print("\nCtrl-C: finishing this step, then saving (Ctrl-C again to quit at once)",
-              flush=True)
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        return False

@@ -1,0 +1,131 @@
+"""One --out directory holds one run: a new run does not overwrite or append to an old
+one, --overwrite starts over, --resume continues only with the options the run had."""
+
+import json
+
+import pytest
+
+from transformer.__main__ import main
+from transformer.checkpoint import load_checkpoint
+from transformer.train import TrainArgs, Trainer
+
+PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
+         ("I eat bread.", "Yo como pan."), ("The cat sleeps.", "El gato duerme.")] * 8
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    f = tmp_path / "pairs.tsv"
+    f.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
+    return f
+
+
+def _train(corpus, out, *extra):
+    return ["train", "--data", str(corpus), "--out", str(out), "--size", "tiny",
+            "--vocab-size", "300", "--batch-tokens", "200", "--warmup", "5", "--eval-every", "1000",
+            "--no-progress", *extra]
+
+
+def _rows(out):
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_new_run_refuses_a_directory_that_holds_one(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2")) == 0
+    saved = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(saved) == {"checkpoint.npz", "metrics.jsonl", "loss.png", "test_scores.json"}
+    capsys.readouterr()
+    assert main(_train(corpus, out, "--steps", "3")) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "holds a training run" in err and "--resume" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == saved  # untouched
+
+    # metrics.jsonl alone is a run too (a run stopped before its first checkpoint)
+    only_metrics = tmp_path / "m"
+    only_metrics.mkdir()
+    (only_metrics / "metrics.jsonl").write_text("{}\n")
+    assert main(_train(corpus, only_metrics, "--steps", "1")) == 2
+    assert "metrics.jsonl" in capsys.readouterr().err
+
+
+def test_overwrite_starts_over(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2")) == 0
+    (out / "notes.txt").write_text("mine")
+    (out / ".checkpoint.npz.abc123.tmp").write_bytes(b"left by a killed save")
+    assert main(_train(corpus, out, "--steps", "3", "--overwrite")) == 0
+    assert [r["step"] for r in _rows(out)] == [3]          # not [2, 3]: a new metrics file
+    assert load_checkpoint(str(out / "checkpoint.npz"))["step"] == 3
+    assert (out / "notes.txt").read_text() == "mine"        # only the run's files go
+    assert not (out / ".checkpoint.npz.abc123.tmp").exists()
+
+
+def test_resume_refuses_other_model_data_or_batching_options(corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2")) == 0
+    before = (out / "checkpoint.npz").read_bytes()
+    other = tmp_path / "other.tsv"
+    other.write_text("Yes.\tSí.\n" * 40, encoding="utf-8")
+    capsys.readouterr()
+    argv = _train(corpus, out, "--steps", "4", "--resume", "--size", "small", "--batch-tokens",
+                  "300", "--data", str(other), "--lr", "0.01")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    for said in ("--size was tiny, now small", "--batch-tokens was 200, now 300",
+                 f"--data was {corpus}, now {other}", "--lr was 0.001, now 0.01"):
+        assert said in err, (said, err)
+    assert (out / "checkpoint.npz").read_bytes() == before
+
+
+def test_resume_may_change_the_budget_and_display_options(corpus, tmp_path, capsys, monkeypatch):
+    """--steps, --minutes, --eval-every, --beam, --no-progress, --plain and --out (the same
+    corpus by another path) may change; the metrics file keeps one row per evaluation."""
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2")) == 0
+    monkeypatch.chdir(tmp_path)  # --data given relative to another directory: same file
+    argv = ["train", "--data", "pairs.tsv", "--out", "run", "--size", "tiny", "--vocab-size",
+            "300", "--batch-tokens", "200", "--warmup", "5", "--resume", "--steps", "4",
+            "--eval-every", "3", "--beam", "2", "--plain"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert [r["step"] for r in _rows(out)] == [2, 3, 4]
+
+
+def test_resume_without_a_checkpoint_is_one_line(corpus, tmp_path, capsys):
+    assert main(_train(corpus, tmp_path / "none", "--steps", "2", "--resume")) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "no checkpoint" in err
+    assert not (tmp_path / "none").exists()
+
+
+def test_resume_at_the_end_rewrites_metrics_from_the_checkpoint(corpus, tmp_path, capsys):
+    """A resumed run that has nothing left to train (the budget is spent) reports again
+    without crashing, and metrics.jsonl says what the checkpoint says."""
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2")) == 0
+    with open(out / "metrics.jsonl", "a") as f:  # a row written after the checkpoint
+        f.write(json.dumps({"step": 99}) + "\n")
+    assert main(_train(corpus, out, "--steps", "2", "--resume")) == 0
+    assert [r["step"] for r in _rows(out)] == [2]
+
+
+@pytest.mark.parametrize("budget", [["--steps", "0"], ["--minutes", "0"]])
+def test_a_zero_budget_is_refused(corpus, tmp_path, capsys, budget):
+    """Zero steps would only evaluate an untrained model (and used to crash on the
+    missing metrics.jsonl): refused before anything is written."""
+    assert main(_train(corpus, tmp_path / "z", *budget)) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and budget[0] in err
+    assert "an int >= 1" in err or "a finite float > 0" in err
+    assert not (tmp_path / "z").exists()
+
+
+def test_the_checkpoint_records_data_as_an_absolute_path(corpus, tmp_path, monkeypatch):
+    monkeypatch.chdir(corpus.parent)
+    args = TrainArgs(data="pairs.tsv", out=str(tmp_path / "r"), size="tiny", vocab_size=300,
+                     steps=1, minutes=None, batch_tokens=200, warmup=5, progress=False)
+    Trainer(args, log=lambda *a: None).run()
+    saved = load_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))["train_args"]
+    assert saved["data"] == str(corpus)
