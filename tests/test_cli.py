@@ -189,6 +189,8 @@ def test_translate_refuses_options_it_would_ignore(corpus, tmp_path, capsys):
         assert main(["translate", "--out", str(out), *argv, "Hello world."]) == 2
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1 and words in err, err
+    assert main(["translate", "--out", str(out), "--attention-text"]) == 2  # (stdin: no)
+    assert "need a sentence" in capsys.readouterr().err
     assert main(["translate", "--out", str(out), "--sample", "--top-p", "0.5", "--top-k", "3",
                  "--temperature", "0.7", "Hello world."]) == 0
     assert main(["translate", "--out", str(out), "--file", str(lines)]) == 0

@@ -136,7 +136,7 @@ def _snapshot(root):
 @pytest.mark.parametrize("command,option,action", [pytest.param(*o, id=f"{o[0]} {o[1]}")
                                                    for o in OPTIONS
                                                    if (o[0], o[1]) not in FREE_TEXT])
-@settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_bad_value_is_one_line_and_exit_2(command, option, action, place, capsys, data):
     value, allowed = data.draw(_bad_values(option, action, place), label="value")

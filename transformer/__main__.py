@@ -145,6 +145,9 @@ def cmd_translate(a) -> None:
 
     opts = _sampling_options(a)
     sentences = _sentences(a)  # (read before the model loads: a bad --file fails fast)
+    if sentences is None and (a.attention or a.attention_text):
+        raise UsageError("--attention and --attention-text need a sentence (or --file): the "
+                         "first one's attention is shown")
     model, tok = _load(a)
     if sentences is None:  # interactive
         print("English sentence (empty line or Ctrl-D to quit):")

@@ -52,7 +52,9 @@ class Number:
 
     def describe(self) -> str:
         """The allowed values in words: 'an int >= 1', 'a float in [0, 1]'."""
-        name = "an int" if self.kind is int else "a finite float" if self.finite else "a float"
+        bounded = self.low is not None and self.high is not None  # ("finite" goes without saying)
+        finite = self.finite and not bounded
+        name = "an int" if self.kind is int else "a finite float" if finite else "a float"
         if self.low is not None and self.high is not None:
             text = (f"{name} in {'(' if self.low_open else '['}{self.low:g}, "
                     f"{self.high:g}{')' if self.high_open else ']'}")

@@ -57,9 +57,9 @@ class TrainArgs:
     """Every training option, with its default, ``--help`` text and rule, written once."""
 
     data: str | None = option(None, "a TSV of english<TAB>spanish lines, or a directory with "
-                              "pairs.tsv/valid.tsv/test.tsv; a UTF-8 BOM and a header line "
-                              "such as 'english<TAB>spanish' are skipped "
-                              "(default: the built-in synthetic corpus)", existing_path)
+                              "pairs.tsv/valid.tsv/test.tsv (None: the built-in synthetic "
+                              "corpus); a UTF-8 BOM and a header line such as "
+                              "'english<TAB>spanish' are skipped", existing_path)
     out: str = option("runs/translator", "directory for checkpoint and metrics", directory,
                       may_change_on_resume=True)
     size: str = option("small", "model size (d_model, heads, layers, feed-forward width)",
