@@ -238,3 +238,16 @@ def test_translate_attention_png(corpus, tmp_path, capsys):
         assert main(["translate", "--out", str(out), "--attention", bad, "Hello world."]) == 2
         assert "--attention: expected a file name ending in .png" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".png") == []
+
+
+def test_a_closed_output_pipe_is_not_a_traceback(monkeypatch, capsys):
+    """`python -m transformer attention ... | head -3`: head stops reading, the next print
+    raises BrokenPipeError; the command ends quietly with status 1."""
+    import transformer.__main__ as cli
+
+    def closed_pipe(a):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_evaluate", closed_pipe)
+    assert main(["evaluate"]) == 1
+    assert capsys.readouterr().err == ""

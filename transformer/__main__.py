@@ -348,7 +348,8 @@ def build_parser() -> Parser:
 
 def main(argv=None) -> int:
     """Run one command; 0 on success, 2 for a user's mistake (one line on stderr), 130
-    for a Ctrl-C outside training (training handles its own: transformer/stopping.py)."""
+    for a Ctrl-C outside training (training handles its own: transformer/stopping.py), 1
+    when the output pipe was closed."""
     try:
         args = build_parser().parse_args(argv)
         keep_freed_memory()  # faster training steps; see tinytorch/allocator.py
@@ -359,7 +360,20 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted (Ctrl-C)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # piped into a program that stopped reading (| head): no more
+        _silence_stdout()    # output is wanted, and no traceback either
+        return 1
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's final flush of the closed pipe does not
+    raise again on the way out (the recipe of Python's signal module documentation)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
 
 
 if __name__ == "__main__":
