@@ -33,7 +33,8 @@ def assert_same(a, b, where="obj"):
         assert a.device == b.device, where
         a, b = tinytorch.backend.as_numpy(a.array), tinytorch.backend.as_numpy(b.array)
     if isinstance(a, (np.ndarray, np.generic)):
-        assert a.dtype == b.dtype and a.shape == b.shape, f"{where}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+        assert a.dtype == b.dtype and a.shape == b.shape, \
+            f"{where}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
         assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes(), where
     elif isinstance(a, float):
         if math.isnan(a):
@@ -268,7 +269,8 @@ _CHILD = textwrap.dedent("""
 
 
 def _start_child(path, mode):
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    path_var = str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    env = dict(os.environ, PYTHONPATH=path_var)
     return subprocess.Popen([sys.executable, "-c", _CHILD, str(path), mode], env=env,
                             stdout=subprocess.PIPE, text=True)
 
@@ -351,6 +353,7 @@ def test_permissions_and_symlinks(tmp_path):
 def test_save_into_missing_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         tinytorch.save({}, tmp_path / "nope" / "ckpt.tt")
+
 
 
 # -- what save refuses -----------------------------------------------------------------------
@@ -486,18 +489,18 @@ def test_pickle_file_is_refused_and_nothing_runs(tmp_path, protocol):
     assert not marker.exists()
 
 
-def test_load_only_calls_np_load_with_allow_pickle_false(tmp_path, monkeypatch):
-    calls = []
-    real_load = np.load
-
-    def spy(*args, **kwargs):
-        calls.append(kwargs)
-        return real_load(*args, **kwargs)
-
-    monkeypatch.setattr(np, "load", spy)
+def test_load_never_unpickles_and_never_trusts_np_load(tmp_path, monkeypatch):
+    """tinytorch.npz_reader reads the file: no pickle, and no np.load (it trusts sizes)."""
     state = nested_state()
-    assert_same(state, tinytorch.load(_saved(tmp_path, state)))
-    assert calls and all(kw.get("allow_pickle") is False for kw in calls)
+    path = _saved(tmp_path, state)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("tinytorch.load must not call this")
+
+    for module, name in [(pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"),
+                         (np, "load"), (np.lib.format, "read_array")]:
+        monkeypatch.setattr(module, name, forbidden)
+    assert_same(state, tinytorch.load(path))
 
 
 def _saved(tmp_path, state):

@@ -59,14 +59,27 @@ file or the new complete file, never a mix. Then the directory is ``fsync``ed (b
 the rename itself survives a power cut. If anything fails, the temporary file is removed; a
 process killed with SIGKILL cannot clean up, so a stale ``.NAME.*.tmp`` can be left behind,
 never the target. Saving to an open file object writes into it directly: that is not atomic.
+A path that exists but is not a regular file (a directory, a FIFO, a device such as
+``/dev/null``, a socket) is refused: the rename would replace it with a file.
+
+Why bounded
+-----------
+A damaged or hostile file must not hang, crash or exhaust memory: ``load`` refuses a path that
+is not a regular file before opening it (reading a FIFO would wait forever), refuses a JSON
+header over ``MAX_HEADER_BYTES`` or nested deeper than ``MAX_HEADER_DEPTH`` (``save`` refuses
+to write one), and reads the arrays with ``tinytorch.npz_reader``, which checks every size a
+file declares against the bytes it really holds before allocating anything.
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import itertools
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -74,6 +87,8 @@ import zipfile
 import numpy as np
 
 from . import backend
+from .npz_reader import (ARRAY_KINDS, PICKLE_FIX, file_kind, open_archive, open_regular_file,
+                         read_array, refuse_non_zip, short)
 from .tensor import Tensor
 
 __all__ = ["FORMAT", "HEADER_ENTRY", "VERSION", "CheckpointError", "load", "save"]
@@ -82,9 +97,10 @@ FORMAT = "tinytorch-checkpoint"
 VERSION = 1
 HEADER_ENTRY = "tinytorch_header"
 
-# Array dtypes a checkpoint can hold: bool, (unsigned) ints, floats, complex, fixed-size
-# strings/bytes, dates and durations. Not "O" (object arrays need pickle) nor "V" (structs).
-_ARRAY_KINDS = "biufcUSMm"
+# Limits on the JSON header, so a hostile file cannot exhaust memory or the Python stack.
+MAX_HEADER_BYTES = 16 << 20   # 16 MiB; a translator's header (tokenizer included) is ~1 MiB
+MAX_HEADER_DEPTH = 128        # [ and { levels; each saved dict adds 3, each list/tuple 2
+MAX_NESTING = 40              # containers inside containers that save accepts (3*40+2 < 128)
 
 
 class CheckpointError(ValueError):
@@ -106,6 +122,10 @@ def save(obj, f) -> None:
     root = _Encoder(arrays, specs).encode(obj, "obj", ())
     header = {"format": FORMAT, "version": VERSION, "tensors": specs, "root": root}
     text = json.dumps(header, allow_nan=False, separators=(",", ":"))  # ASCII: \u escapes
+    if len(text) > MAX_HEADER_BYTES:
+        raise ValueError(f"save: the checkpoint's non-tensor part is {len(text)} bytes of JSON, "
+                         f"more than load accepts ({MAX_HEADER_BYTES}). Store big data as "
+                         f"arrays (np.array or Tensors) instead of lists of numbers.")
     header_array = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
 
     def write(fileobj):
@@ -143,11 +163,15 @@ class _Encoder:
                 raise ValueError(f"save: {path} contains itself (a reference cycle); "
                                  f"a checkpoint must be a tree")
             stack = (*stack, x)
+            if len(stack) > MAX_NESTING:
+                raise ValueError(f"save: {path[:200]} is nested more than {MAX_NESTING} "
+                                 f"containers deep, more than load accepts; flatten it")
             if isinstance(x, dict):
                 items = []
                 for k, v in x.items():
                     key_path = f"{path}[{k!r}]"
-                    if not (k is None or isinstance(k, (str, int, float))) or isinstance(k, np.generic):
+                    plain = k is None or isinstance(k, (str, int, float))
+                    if not plain or isinstance(k, np.generic):
                         raise TypeError(
                             f"save: can't save {key_path}: its key has type "
                             f"{_typename(k)}; checkpoint dict keys must be str, int, float, "
@@ -174,7 +198,7 @@ class _Encoder:
             arr, requires_grad = x, False
             device = "cpu" if isinstance(x, (np.ndarray, np.generic)) else "cuda"
         arr = np.asarray(backend.as_numpy(arr))
-        if arr.dtype.kind not in _ARRAY_KINDS:
+        if arr.dtype.kind not in ARRAY_KINDS:
             raise TypeError(
                 f"save: can't save {path}: dtype {arr.dtype} is not supported (object and "
                 f"structured arrays would need pickle). Convert it to a numeric array.")
@@ -203,6 +227,7 @@ def _atomic_write(path: str, write) -> None:
     if not os.path.isdir(directory):
         raise FileNotFoundError(2, f"save: can't write {path!r}: directory {directory!r} does "
                                 f"not exist. Create it first (os.makedirs)", directory)
+    _refuse_non_regular_target(path)
     mode = _mode_for(path)
     tmp = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{name}.", suffix=".tmp",  # noqa: SIM115
                                       delete=False)  # (closed by `with tmp` below)
@@ -220,6 +245,19 @@ def _atomic_write(path: str, write) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def _refuse_non_regular_target(path: str) -> None:
+    """os.replace would swap a directory, FIFO or device (as root: /dev/null) for a file."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return  # a new file: fine
+    if not stat.S_ISREG(mode):
+        error = IsADirectoryError if stat.S_ISDIR(mode) else FileExistsError
+        code = errno.EISDIR if stat.S_ISDIR(mode) else errno.EEXIST
+        raise error(code, f"save: can't write {path!r}: it is {file_kind(mode)}, not a regular "
+                    f"file, and saving would replace it. Give the path of a file", path)
 
 
 def _mode_for(path: str) -> int:
@@ -267,13 +305,7 @@ def load(f, map_location=None):
         backend.cupy_module()  # fail now, with the install hint, not halfway through
     if isinstance(f, (str, bytes, os.PathLike)):
         name = os.fsdecode(f)
-        try:
-            fh = open(name, "rb")  # noqa: SIM115 (closed below)
-        except FileNotFoundError:
-            raise FileNotFoundError(
-                2, f"load: no checkpoint at {name!r} (no such file). Check the path and the "
-                f"working directory ({os.getcwd()!r})", name) from None
-        with fh:
+        with open_regular_file(name, _fail_for(name)) as fh:
             return _load_from(fh, name, device)
     name = repr(getattr(f, "name", None) or f)
     if not (hasattr(f, "seekable") and f.seekable()):
@@ -281,139 +313,122 @@ def load(f, map_location=None):
     return _load_from(f, name, device)
 
 
-def _load_from(fh, name: str, device):
+_CORRUPT = "The file is corrupt or was edited; use another checkpoint."
+
+
+def _fail_for(name: str):
+    """``fail(what, fix)``: the one-line CheckpointError about file ``name``."""
     def fail(what: str, fix: str):
         return CheckpointError(f"load: {name} {what}. {fix}")
+    return fail
 
+
+def _load_from(fh, name: str, device):
+    fail = _fail_for(name)
     start = fh.tell()
     magic = fh.read(8)
     fh.seek(start)
-    _refuse_non_zip(magic, fail)
-    try:
-        npz = np.load(fh, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise fail(f"is not a readable zip/.npz file, it is damaged or truncated ({e})",
-                   "Use the last good checkpoint, or save it again.") from e
-    if not isinstance(npz, np.lib.npyio.NpzFile):  # pragma: no cover (magic says zip)
-        raise fail("is not a .npz file", "Save it with tinytorch.save.")
-    with npz:
-        names = npz.zip.namelist()
+    refuse_non_zip(magic, fail)
+    with open_archive(fh, fail) as zf:
+        names = zf.namelist()
         if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
             raise fail(
                 "looks like a PyTorch checkpoint (torch.save: a zip holding data.pkl, a pickle)",
-                _PICKLE_FIX)
-        if HEADER_ENTRY not in npz.files:
-            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+                PICKLE_FIX)
+        if HEADER_ENTRY + ".npy" not in names:
+            shown = ", ".join(short(n, 30) for n in names[:5]) + (", ..." if len(names) > 5 else "")
             raise fail(f"is a zip/.npz file but not a tinytorch checkpoint (no "
                        f"{HEADER_ENTRY} entry; it holds: {shown or 'nothing'})",
                        "Load plain .npz files with numpy.load; write checkpoints with "
                        "tinytorch.save.")
-        header = _read_header(_read_entry(npz, HEADER_ENTRY, fail), fail)
-        values = [(spec["kind"], _read_tensor(npz, i, spec, device, fail))
+        header = _read_header(read_array(zf, HEADER_ENTRY, fail, MAX_HEADER_BYTES), fail)
+        entries = [spec.get("entry") for spec in header["tensors"] if isinstance(spec, dict)]
+        entries = [entry for entry in entries if isinstance(entry, str)]
+        if len(set(entries)) < len(entries):  # each entry is read once: no zip bomb by reuse
+            raise fail("has a header that lists the same entry twice", _CORRUPT)
+        values = [_read_tensor(zf, i, spec, device, fail)  # [(kind, value), ...]
                   for i, spec in enumerate(header["tensors"])]
     return _Decoder(values, fail).decode(header["root"])
 
 
-_PICKLE_FIX = (
-    "tinytorch never loads pickles, because loading a pickle can run arbitrary code. If you "
-    "trust the file, convert it with PyTorch: sd = torch.load(path, weights_only=True); "
-    "tinytorch.save({k: tinytorch.from_numpy(v.detach().cpu().numpy()) for k, v in sd.items()}, "
-    "'model.ckpt') "
-    "(apply the same to nested dicts such as an optimizer's state)"
-)
-
-
-def _refuse_non_zip(magic: bytes, fail) -> None:
-    """Recognise what the first bytes say the file is, before handing it to the zip reader."""
-    if magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # zip (or empty zip)
-        return
-    if not magic:
-        raise fail("is empty (0 bytes)",
-                   "That is what an interrupted non-atomic write leaves (tinytorch.save to a "
-                   "path is atomic); use an older checkpoint or save again.")
-    if magic[0] == 0x80 and len(magic) > 1 and magic[1] <= 5:  # PROTO opcode + version 0..5
-        raise fail(f"looks like a pickle file (protocol {magic[1]}; also what torch.save wrote "
-                   f"before PyTorch 1.6)", _PICKLE_FIX)
-    if magic.startswith(b"\x93NUMPY"):
-        raise fail("is a single NumPy .npy array, not a checkpoint",
-                   "Load it with numpy.load, or wrap it: tinytorch.save({'x': arr}, path).")
-    raise fail(f"is not a tinytorch checkpoint: it does not start like a zip/.npz file "
-               f"(first bytes {magic!r})",
-               "Check the path; checkpoints are written by tinytorch.save.")
-
-
-def _read_entry(npz, entry: str, fail):
-    try:
-        return npz[entry]
-    except KeyError:
-        raise fail(f"has a header that references entry {entry!r}, which is missing",
-                   "The file is corrupt or was edited; use another checkpoint.") from None
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "pickle" in str(e).lower():
-            raise fail(f"has entry {entry!r} stored as a pickled object array",
-                       "tinytorch never unpickles (it can run arbitrary code); store numeric "
-                       "arrays only.") from e
-        raise fail(f"has a damaged entry {entry!r} ({e})", "Use another checkpoint.") from e
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise fail(f"has a damaged or truncated entry {entry!r} ({e})",
-                   "Use the last good checkpoint, or save it again.") from e
-
-
 def _read_header(arr, fail) -> dict:
-    corrupt = "The file is corrupt or was edited; use another checkpoint."
     if arr.dtype != np.uint8 or arr.ndim != 1:
         raise fail(f"has a {HEADER_ENTRY} entry of dtype {arr.dtype} and shape {arr.shape}, "
-                   f"expected 1-d uint8 JSON", corrupt)
+                   f"expected 1-d uint8 JSON", _CORRUPT)
     try:
-        header = json.loads(arr.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise fail(f"has a header that is not valid JSON ({e})", corrupt) from e
+        text = arr.tobytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise fail(f"has a header that is not valid JSON ({short(e)})", _CORRUPT) from None
+    depth = _json_depth(text)
+    if depth > MAX_HEADER_DEPTH:
+        raise fail(f"has a header nested {depth} levels deep (at most {MAX_HEADER_DEPTH})",
+                   _CORRUPT)
+    try:
+        header = json.loads(text)
+    except ValueError as e:  # JSONDecodeError, or an int of more than 4300 digits
+        raise fail(f"has a header that is not valid JSON ({short(e)})", _CORRUPT) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         got = header.get("format") if isinstance(header, dict) else type(header).__name__
-        raise fail(f"has a header of format {got!r}, expected {FORMAT!r}",
+        raise fail(f"has a header of format {short(got)}, expected {FORMAT!r}",
                    "It was not written by tinytorch.save.")
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise fail(f"has an invalid format version {version!r}", corrupt)
+        raise fail(f"has an invalid format version {short(version)}", _CORRUPT)
     if version > VERSION:
-        raise fail(f"was written in checkpoint format version {version}, but this tinytorch "
-                   f"reads up to version {VERSION}",
+        raise fail(f"was written in checkpoint format version {short(version)}, but this "
+                   f"tinytorch reads up to version {VERSION}",
                    "Upgrade tinytorch (pip install -U ...) to load it.")
     if not isinstance(header.get("tensors"), list) or "root" not in header:
-        raise fail("has a header without 'tensors' and 'root'", corrupt)
+        raise fail("has a header without 'tensors' and 'root'", _CORRUPT)
     return header
 
 
-def _read_tensor(npz, i: int, spec, device, fail):
-    corrupt = "The file is corrupt or was edited; use another checkpoint."
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def _json_depth(text: str) -> int:
+    """How deeply JSON ``text`` nests ``[`` and ``{``, counted without parsing it (parsers
+    recurse, and 100,000 ``[`` would exhaust the stack)."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))  # strings' brackets: no
+    steps = [1 if ch in "[{" else -1 for ch in brackets]  # +1 opens a level, -1 closes one
+    return max(itertools.accumulate(steps), default=0)
+
+
+def _read_tensor(zf, i: int, spec, device, fail):
+    def bad_row(what):
+        return fail(f"has a header row tensors[{i}] with {what}", _CORRUPT)
+
     if not isinstance(spec, dict) or not {"entry", "kind", "dtype", "shape"} <= spec.keys():
-        raise fail(f"has a malformed header row tensors[{i}]: {spec!r}", corrupt)
-    entry, kind = spec["entry"], spec["kind"]
+        raise bad_row(f"missing fields: {short(spec)}")
+    entry, kind, dtype, shape = spec["entry"], spec["kind"], spec["dtype"], spec["shape"]
     if kind not in ("tensor", "ndarray", "scalar") or not isinstance(entry, str):
-        raise fail(f"has a header row tensors[{i}] of unknown kind {kind!r}", corrupt)
-    arr = _read_entry(npz, entry, fail)
-    try:
-        want_dtype, want_shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
-    except (TypeError, ValueError) as e:
-        raise fail(f"has a header row tensors[{i}] with a bad dtype/shape ({e})", corrupt) from e
-    if arr.dtype != want_dtype or arr.shape != want_shape:
-        raise fail(f"has entry {entry!r} with dtype {arr.dtype.str} and shape {list(arr.shape)}, "
-                   f"but the header says dtype {want_dtype.str} and shape {list(want_shape)}",
-                   corrupt)
+        raise bad_row(f"unknown kind {short(kind)} or entry {short(entry)}")
+    if not (isinstance(dtype, str) and isinstance(shape, list)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in shape)):
+        raise bad_row(f"a bad dtype {short(dtype)} or shape {short(shape)}")
+    saved_on = spec.get("device", "cpu")
+    if saved_on not in ("cpu", "cuda"):
+        raise bad_row(f"an unknown device {short(saved_on)}")
+    arr = read_array(zf, entry, fail)
+    if arr.dtype.str != dtype or list(arr.shape) != shape:
+        raise fail(f"has entry {short(entry)} with dtype {arr.dtype.str} and shape "
+                   f"{list(arr.shape)}, but the header says dtype {short(dtype)} and shape "
+                   f"{short(shape)}", _CORRUPT)
     if kind == "scalar":
-        return arr[()]
+        return kind, arr[()]
     if kind == "ndarray":
-        return arr
-    target = device or backend.normalize_device(spec.get("device", "cpu"))
+        return kind, arr
+    target = device or saved_on
     if target != "cpu":
         if device is None and not backend.is_cuda_available():
-            raise fail(f"holds tensor {entry!r} saved on 'cuda', and CUDA is not available here",
-                       "Pass map_location='cpu' to load it onto the CPU.")
+            raise fail(f"holds tensor {short(entry)} saved on 'cuda', and CUDA is not available "
+                       f"here", "Pass map_location='cpu' to load it onto the CPU.")
         arr = backend.to_device(arr, target)
     try:
-        return Tensor(arr, requires_grad=bool(spec.get("requires_grad", False)))
-    except RuntimeError as e:  # requires_grad on an integer tensor
-        raise fail(f"has a bad requires_grad flag for entry {entry!r} ({e})", corrupt) from e
+        return kind, Tensor(arr, requires_grad=bool(spec.get("requires_grad", False)))
+    except (RuntimeError, TypeError, ValueError) as e:  # requires_grad on an integer tensor
+        raise fail(f"has a bad tensor entry {short(entry)} ({short(e)})", _CORRUPT) from None
 
 
 class _Decoder:
@@ -443,17 +458,18 @@ class _Decoder:
                     return out
             elif kind in ("tensor", "ndarray", "scalar"):
                 index = node.get("index")
-                if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(self.values):
+                number = isinstance(index, int) and not isinstance(index, bool)
+                if number and 0 <= index < len(self.values):
                     if self.values[index][0] == kind:
                         return self.values[index][1]
                     problem = f"a {self.values[index][0]}, not a {kind}"
                 else:
                     problem = f"not in its list of {len(self.values)} tensors"
-                raise self.fail(f"has a header that references tensor #{index!r}, {problem}",
-                                "The file is corrupt or was edited; use another checkpoint.")
+                raise self.fail(f"has a header that references tensor #{short(index)}, {problem}",
+                                _CORRUPT)
             elif kind == "float" and node.get("value") in ("nan", "inf", "-inf"):
                 return float(node["value"])
-        raise self.fail(f"has a header with an unknown node {str(node)[:200]}",
+        raise self.fail(f"has a header with an unknown node {short(node)}",
                         "The file is corrupt, or was written by a newer tinytorch: upgrade.")
 
 

@@ -13,6 +13,8 @@ mask stops position i from peeking at i+1. See ``shift_right``.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 import tinytorch as tt
@@ -46,6 +48,37 @@ class TransformerConfig:
     layer_norm_eps: float = 1e-5
 
     def __post_init__(self):
+        # Checked here, so a bad value (typed by a user, or read from a damaged checkpoint)
+        # fails at once with its name, not later as a shape error deep inside a layer.
+        def bad(name, want):
+            value = repr(getattr(self, name))
+            value = value if len(value) <= 40 else value[:37] + "..."
+            return ValueError(f"TransformerConfig: {name} must be {want}, got {value}")
+
+        def number(x):  # int or float, not bool (True is an int in Python)
+            return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+        for name in ("src_vocab_size", "tgt_vocab_size", "d_model", "nhead",
+                     "num_encoder_layers", "num_decoder_layers", "dim_feedforward", "max_len"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Integral) and number(value) and value >= 1):
+                raise bad(name, "a positive int")
+        vocab = min(self.src_vocab_size, self.tgt_vocab_size)
+        if not (isinstance(self.pad_id, numbers.Integral) and number(self.pad_id)
+                and 0 <= self.pad_id < vocab):
+            raise bad("pad_id", f"a token id, 0 to {vocab - 1}")
+        if not (number(self.dropout) and 0 <= self.dropout <= 1):
+            raise bad("dropout", "a probability between 0 and 1")
+        if not (number(self.layer_norm_eps) and 0 < self.layer_norm_eps < math.inf):
+            raise bad("layer_norm_eps", "a small positive number, like 1e-5")
+        for name in ("norm_first", "final_norm", "tie_embeddings"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "True or False")
+        if not (isinstance(self.activation, str) and self.activation in ("relu", "gelu")):
+            raise bad("activation", "'relu' or 'gelu'")
+        if not (isinstance(self.positional, str)
+                and self.positional in ("sinusoidal", "learned")):
+            raise bad("positional", "'sinusoidal' or 'learned'")
         if self.d_model % self.nhead:
             raise ValueError(
                 f"TransformerConfig: d_model {self.d_model} is not divisible by nhead {self.nhead}")
@@ -53,19 +86,20 @@ class TransformerConfig:
             raise ValueError(
                 "TransformerConfig: tie_embeddings needs one joint vocabulary (src_vocab_size == "
                 f"tgt_vocab_size), got {self.src_vocab_size} and {self.tgt_vocab_size}")
-        if self.positional not in ("sinusoidal", "learned"):
-            raise ValueError(f"TransformerConfig: positional must be 'sinusoidal' or 'learned', "
-                             f"got {self.positional!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> TransformerConfig:
+        if not isinstance(d, dict):
+            raise ValueError(  # noqa: TRY004 (bad file content: ValueError, like the rest)
+                f"TransformerConfig: expected a dict of fields, got {type(d).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
+        unknown = [repr(k)[:40] for k in d if k not in known]
         if unknown:
-            raise ValueError(f"TransformerConfig: unknown fields {sorted(unknown)}")
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            raise ValueError(f"TransformerConfig: unknown fields {', '.join(unknown[:5])}{more}")
         return cls(**d)
 
 

@@ -463,36 +463,56 @@ class BPETokenizer:
 
     @classmethod
     def from_dict(cls, d: dict) -> BPETokenizer:
-        """Rebuild from ``to_dict()``'s output, checking it; ValueError says what is wrong."""
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            found = d.get("format") if isinstance(d, dict) else type(d).__name__
+        """Rebuild from ``to_dict()``'s output, checking it; ValueError says what is wrong.
+
+        ``d`` may come from a damaged file, so every field's type is checked before it is
+        used (comparing a NumPy array with ``==`` would raise its own, puzzling error).
+        """
+        def show(x):  # file content, quoted briefly
+            text = repr(x)
+            return text if len(text) <= 60 else text[:57] + "..."
+
+        def is_int(x):
+            return isinstance(x, int) and not isinstance(x, bool)
+
+        found = d.get("format") if isinstance(d, dict) else type(d).__name__
+        if not (isinstance(found, str) and found == FORMAT and isinstance(d, dict)):
             raise ValueError(f"not a tinytorch BPE tokenizer (expected \"format\": "
-                             f"\"{FORMAT}\", found {found!r})")
-        if d.get("version") != VERSION:
-            raise ValueError(f"unsupported tokenizer version {d.get('version')!r} (this code "
+                             f"\"{FORMAT}\", found {show(found)})")
+        version = d.get("version")
+        if not (is_int(version) and version == VERSION):
+            raise ValueError(f"unsupported tokenizer version {show(version)} (this code "
                              f"reads version {VERSION})")
-        if d.get("pretokenize_pattern", PRETOKENIZE_PATTERN) != PRETOKENIZE_PATTERN:
+        pattern = d.get("pretokenize_pattern", PRETOKENIZE_PATTERN)
+        if not (isinstance(pattern, str) and pattern == PRETOKENIZE_PATTERN):
             raise ValueError("the tokenizer was saved with a different pre-tokenization "
                              "pattern; it would not encode the same way here")
         specials = d.get("special_tokens")
-        if specials != {t: i for i, t in enumerate(SPECIAL_TOKENS)}:
-            raise ValueError(f"special_tokens must be {dict(zip(SPECIAL_TOKENS, range(4)))}, "
-                             f"found {specials!r}")
+        expected = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
+        if not (isinstance(specials, dict) and all(is_int(i) for i in specials.values())
+                and specials == expected):
+            raise ValueError(f"special_tokens must be {expected}, found {show(specials)}")
         vocab, merges = d.get("vocab"), d.get("merges")
         if not isinstance(vocab, dict) or not isinstance(merges, list):
             raise ValueError(  # noqa: TRY004 (bad file content: ValueError, like the rest)
                 "\"vocab\" (an object) and \"merges\" (a list) are required")
-        try:
-            merge_pairs = [(a, b) for a, b in merges]
-        except (TypeError, ValueError):
-            raise ValueError("\"merges\" must be a list of [left, right] pairs") from None
-        if not all(isinstance(s, str) for pair in merge_pairs for s in pair):
-            raise ValueError("\"merges\" must be a list of [left, right] string pairs")
-        alphabet = [t for t in vocab if isinstance(t, str) and len(t) == 1]
+        if not all(isinstance(t, str) and is_int(i) for t, i in vocab.items()):
+            bad = next(t for t, i in vocab.items() if not (isinstance(t, str) and is_int(i)))
+            raise ValueError(f"\"vocab\" must map token strings to int ids, found "
+                             f"{show(bad)}: {show(vocab[bad])}")
+        for pair in merges:
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+                raise ValueError(f"\"merges\" must be a list of [left, right] pairs, found "
+                                 f"{show(pair)}")
+            if not all(isinstance(s, str) for s in pair):
+                raise ValueError(f"\"merges\" must be a list of [left, right] string pairs, "
+                                 f"found {show(pair)}")
+        merge_pairs = [(a, b) for a, b in merges]
+        alphabet = [t for t in vocab if len(t) == 1]
         tok = cls(alphabet, merge_pairs)  # raises ValueError on a merge of unknown tokens
         if vocab != tok._token_to_id:
             bad = next((t for t, i in vocab.items() if tok._token_to_id.get(t) != i), None)
-            hint = (f"e.g. {bad!r} -> {vocab[bad]!r}, expected {tok._token_to_id.get(bad)!r}"
+            hint = (f"e.g. {show(bad)} -> {vocab[bad]}, expected {tok._token_to_id.get(bad)!r}"
                     if bad is not None else "some tokens are missing")
             raise ValueError(f"\"vocab\" does not match the alphabet and merges ({hint})")
         return tok
