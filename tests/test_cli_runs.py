@@ -129,3 +129,30 @@ def test_the_checkpoint_records_data_as_an_absolute_path(corpus, tmp_path, monke
     Trainer(args, log=lambda *a: None).run()
     saved = load_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))["train_args"]
     assert saved["data"] == str(corpus)
+
+
+@pytest.mark.parametrize("damage", ["no optimizer", "bad rng", "bad config", "bad weights"])
+def test_resume_from_a_damaged_checkpoint_is_one_line(corpus, tmp_path, capsys, damage):
+    """Every entry --resume reads is checked: one line, exit 2, nothing written."""
+    import tinytorch as tt
+
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "1")) == 0
+    path = out / "checkpoint.npz"
+    state = load_checkpoint(str(path))
+    if damage == "no optimizer":
+        del state["optimizer"]
+    elif damage == "bad rng":
+        state["rng"] = {"bit_generator": "nonsense"}
+    elif damage == "bad config":
+        state["config"]["nhead"] = -1
+    else:
+        name = next(iter(state["model"]))
+        state["model"][name] = tt.zeros(3)
+    tt.save(state, str(path))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(_train(corpus, out, "--steps", "2", "--resume")) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "checkpoint.npz" in err, err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -31,13 +31,16 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
+from tinytorch.serialization import CheckpointError
 
-from .checkpoint import CHECKPOINT_NAME, checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    CHECKPOINT_NAME, checkpoint_path, load_checkpoint, model_from_checkpoint, save_checkpoint,
+)
 from .cli_args import UsageError
 from .data.batching import BatchIterator, encode_pairs, eval_batches
 from .data.corpus import load_corpus
 from .evaluate import evaluate_pairs, translate
-from .model import Transformer, TransformerConfig
+from .model import Transformer
 from .stopping import Interrupted, StopSignals, signal_name
 from .tokenizer import N_BYTES, N_SPECIAL, BPETokenizer
 from .train_args import SIZES, TrainArgs, resume_differences
@@ -152,8 +155,9 @@ class Trainer:
                     f"--resume: the run in {args.out} was started with other options: "
                     f"{'; '.join(changed)}. Give the saved values, or start a new run "
                     f"(another --out, or --overwrite)")
-            self.tokenizer = BPETokenizer.from_dict(state["tokenizer"])
-            config = TransformerConfig.from_dict(state["config"])
+            # config, tokenizer and weights checked (a damaged file is one CheckpointError)
+            resumed, self.tokenizer = model_from_checkpoint(state, self.ckpt, args.device)
+            config = resumed.config
         else:
             t0 = time.perf_counter()
             texts = [s for pair in self.splits["train"] for s in pair]
@@ -165,7 +169,7 @@ class Trainer:
         self.src, self.tgt = encode_pairs(self.tokenizer, self.splits["train"], args.max_len)
         self.valid_src, self.valid_tgt = encode_pairs(self.tokenizer, self.splits["valid"],
                                                       args.max_len)
-        self.model = Transformer(config).to(args.device)
+        self.model = resumed.train() if state is not None else Transformer(config).to(args.device)
         n_params = sum(p.numel() for p in self.model.parameters())
         log(f"model: {n_params / 1e6:.2f}M parameters, d_model {config.d_model}, "
             f"{config.num_encoder_layers}+{config.num_decoder_layers} layers; "
@@ -186,13 +190,18 @@ class Trainer:
             self._restore(state)
 
     def _restore(self, state):
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        tt.set_rng_state(state["rng"])
-        self.batches.load_state_dict(state["data"])
-        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
-        self.metrics = list(state["metrics"])
+        """Everything but the model (model_from_checkpoint loaded it) from the checkpoint."""
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            tt.set_rng_state(state["rng"])
+            self.batches.load_state_dict(state["data"])
+            self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+            self.metrics = list(state["metrics"])
+        except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as e:
+            raise CheckpointError(f"{self.ckpt}: cannot resume from it ({type(e).__name__}: "
+                                  f"{str(e)[:200]}); the file is damaged or from another "
+                                  f"version: start a new run (--overwrite)") from None
         # metrics.jsonl says what the checkpoint says: rows written after it (by a run that
         # was killed before its next save) would otherwise be there twice.
         with open(self.metrics_file, "w", encoding="utf-8") as f:
