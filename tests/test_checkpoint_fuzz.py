@@ -251,6 +251,34 @@ def test_zip_bomb_is_refused(files):
     refused(files, lie, "state", "zip bomb")
 
 
+def test_an_honest_header_cannot_make_a_small_file_a_huge_allocation(files):
+    """The header and the directory agree on 192 MB of zeros that deflate to ~190 KB: every
+    claim is true, yet loading would turn a small file into a large allocation."""
+    shape = (48, 1 << 20)  # float32: 192 MiB
+    text = header_of(files["state"])
+    assert '"shape":[3,4]' in text, text
+    text = text.replace('"shape":[3,4]', f'"shape":[{shape[0]},{shape[1]}]', 1)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(HEADER_ENTRY + ".npy", npy_bytes(np.frombuffer(text.encode(), np.uint8)))
+        for name, data in members_of(files["state"]).items():
+            if name.startswith(HEADER_ENTRY):
+                continue
+            if name != "t0.npy":
+                zf.writestr(name, data)
+                continue
+            with zf.open(name, "w", force_zip64=True) as member:  # streamed: no 192 MB here
+                head = io.BytesIO()
+                np.lib.format.write_array_header_1_0(
+                    head, {"descr": "<f4", "fortran_order": False, "shape": shape})
+                member.write(head.getvalue())
+                zeros = bytes(1 << 22)
+                for _ in range(48):
+                    member.write(zeros)
+    assert len(buf.getvalue()) < 1 << 20
+    refused(files, buf.getvalue(), "state", "zip bomb", "100:1")
+
+
 def test_entries_sharing_bytes_are_refused(files):
     """The overlapping-entries zip bomb: two directory records, one copy of the data."""
     members = members_of(files["state"])

@@ -22,7 +22,8 @@ really there, before it allocates anything:
    NumPy writes (parsed with a regular expression, never evaluated); the dtype is numeric
    (never ``object``, so nothing can be unpickled); and ``itemsize x number of elements``
    equals the entry's size in the zip directory. A deflated entry may not claim to expand
-   more than deflate can (1032:1).
+   more than deflate can (1032:1), and all of them together not more than 100 times the
+   file (or 64 MiB): weights do not compress like that.
 3. Only then is the array allocated, and the numbers are read into it in 1 MiB chunks, never
    more than the header declared. The zip module checks the CRC-32 at the end, so a flipped
    byte anywhere in the data is caught.
@@ -49,6 +50,10 @@ ARRAY_KINDS = "biufcUSMm"
 CHUNK = 1 << 20                 # read the numbers 1 MiB at a time
 MAX_NPY_HEADER = 4096           # NumPy writes ~128 bytes for the dicts a checkpoint has
 MAX_DEFLATE_RATIO = 1032        # deflate cannot expand data more than this
+# Compressed entries may expand to 64 MiB in all, or 100 times the file's size if that is
+# more: float weights hardly compress, so a file that grows 1,000-fold is a zip bomb, not
+# a checkpoint (tinytorch.save never compresses).
+MAX_EXPANSION, FREE_EXPANSION = 100, 64 << 20
 
 # What the zip module raises on damaged data: NotImplementedError for a "zip version 6.4",
 # UnicodeDecodeError for a name that is not UTF-8 (and ValueError when reading the directory).
@@ -139,9 +144,11 @@ def open_archive(fh, fail) -> zipfile.ZipFile:
     except (*_ZIP_ERRORS, ValueError) as e:
         raise fail(f"is not a readable zip/.npz file, it is damaged or truncated ({short(e)})",
                    _DAMAGED) from None
-    total = 0
+    total = expanded = 0
     for info in zf.infolist():  # each entry: a 30-byte local header, then its data
         total += 30 + info.compress_size
+        if info.compress_type != zipfile.ZIP_STORED:
+            expanded += info.file_size
         if info.header_offset < 0 or info.header_offset + 30 + info.compress_size > size:
             zf.close()
             raise fail(f"has a zip entry {short(info.filename)} whose data lies outside the "
@@ -150,6 +157,11 @@ def open_archive(fh, fail) -> zipfile.ZipFile:
         zf.close()
         raise fail(f"has zip entries that claim {total} bytes in all but the file holds {size} "
                    f"(entries sharing bytes: damaged, or a zip bomb)", _DAMAGED)
+    if expanded > max(FREE_EXPANSION, MAX_EXPANSION * size):
+        zf.close()
+        raise fail(f"has compressed entries that expand to {expanded} bytes from a file of "
+                   f"{size} (over {MAX_EXPANSION}:1): a zip bomb, not weights",
+                   "Save the checkpoint uncompressed, with tinytorch.save.")
     return zf
 
 

@@ -102,13 +102,15 @@ class Path:
 
     name: str    # what the user must give, e.g. "a file that exists"
     test: Callable[[str], bool]
+    says_what_is_there: bool = True  # add "(it is a directory)" and the like to the error
 
     def describe(self) -> str:
         return self.name
 
     def problem(self, value) -> str | None:
         if not isinstance(value, str) or not value or not self.test(value):
-            return f"expected {self.name}, got {value!r}" + _what_is_there(value)
+            there = _what_is_there(value) if self.says_what_is_there else ""
+            return f"expected {self.name}, got {value!r}{there}"
         return None
 
     def __call__(self, text: str) -> str:
@@ -151,7 +153,8 @@ top_p = Number(float, low=0, high=1, low_open=True)
 existing_path = Path("a file or directory that exists", os.path.exists)
 existing_file = Path("a file that exists (not a directory)", os.path.isfile)
 directory = Path("a directory (made if missing), not a file", _new_or_directory)
-png_file = Path("a file name ending in .png", _png_path)
+png_file = Path("a file name ending in .png (not a directory)", _png_path,
+               says_what_is_there=False)
 
 
 class Parser(argparse.ArgumentParser):
