@@ -156,3 +156,11 @@ def test_resume_from_a_damaged_checkpoint_is_one_line(corpus, tmp_path, capsys, 
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "checkpoint.npz" in err, err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_dropout_one_trains_like_pytorch_accepts_it(corpus, tmp_path, capsys):
+    """--dropout 1.0 (PyTorch accepts p = 1): every dropout, attention's too, outputs zeros;
+    the run trains and saves without a ZeroDivisionError."""
+    out = tmp_path / "run"
+    assert main(_train(corpus, out, "--steps", "2", "--dropout", "1.0", "--beam", "1")) == 0
+    assert load_checkpoint(str(out / "checkpoint.npz"))["step"] == 2
