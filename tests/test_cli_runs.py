@@ -1,6 +1,7 @@
 """One --out directory holds one run: a new run does not overwrite or append to an old
 one, --overwrite starts over, --resume continues only with the options the run had."""
 
+import importlib.util
 import json
 
 import pytest
@@ -34,7 +35,8 @@ def test_a_new_run_refuses_a_directory_that_holds_one(corpus, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(_train(corpus, out, "--steps", "2")) == 0
     saved = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(saved) == {"checkpoint.npz", "metrics.jsonl", "loss.png", "test_scores.json"}
+    plot = {"loss.png"} if importlib.util.find_spec("matplotlib") else set()  # (an extra)
+    assert set(saved) == {"checkpoint.npz", "metrics.jsonl", "test_scores.json"} | plot
     capsys.readouterr()
     assert main(_train(corpus, out, "--steps", "3")) == 2
     err = capsys.readouterr().err
