@@ -166,3 +166,17 @@ def test_dropout_one_trains_like_pytorch_accepts_it(corpus, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(_train(corpus, out, "--steps", "2", "--dropout", "1.0", "--beam", "1")) == 0
     assert load_checkpoint(str(out / "checkpoint.npz"))["step"] == 2
+
+
+def test_out_of_memory_is_one_line_not_a_traceback(corpus, tmp_path, capsys, monkeypatch):
+    """Sizes too large for the machine (say --d-model 1000000) end in MemoryError somewhere
+    in NumPy: the CLI says so in one line and exits 2."""
+    def too_big(self, *args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(Trainer, "__init__", too_big)
+    assert main(_train(corpus, tmp_path / "run", "--steps", "1")) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "out of memory" in err and "--d-model" in err
+    assert main(_train(corpus, tmp_path / "run2", "--max-len", "100000")) == 2
+    assert "--max-len: expected an int in [1, 4096]" in capsys.readouterr().err

@@ -357,6 +357,11 @@ def main(argv=None) -> int:
     except USER_ERRORS as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
+    except MemoryError:  # e.g. --d-model 1000000: the sizes asked for do not fit
+        print("error: out of memory: the model, batch or vocabulary asked for does not fit "
+              "in this machine's memory; choose smaller --d-model/--ff/--layers/--vocab-size/"
+              "--batch-tokens", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\ninterrupted (Ctrl-C)", file=sys.stderr)
         return 130

@@ -72,7 +72,8 @@ class TrainArgs:
                                          flag="--ff")
     dropout: float = option(0.1, "dropout probability", probability)
     vocab_size: int = option(1000, "BPE vocabulary (joint EN+ES)", vocab_rule)
-    max_len: int = option(64, "longest sentence in tokens", positive_int)
+    max_len: int = option(64, "longest sentence in tokens (longer ones are cut)",
+                          Number(int, low=1, high=4096))
     steps: int | None = option(None, "train this many steps (overrides --minutes)", positive_int,
                                may_change_on_resume=True)
     minutes: float | None = option(7.0, "training time budget", positive_float,
