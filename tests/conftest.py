@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from tiny_corpus import write_corpus
 
 settings.register_profile(
     "ci", max_examples=25, derandomize=True, deadline=None,
@@ -25,3 +26,9 @@ def _seeded():
     tinytorch.manual_seed(0)
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # fail loudly
         yield
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A tiny corpus file (tests/tiny_corpus.py)."""
+    return write_corpus(tmp_path / "pairs.tsv")

@@ -32,14 +32,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tiny_corpus import write_corpus
 
 import tinytorch
 from tinytorch.serialization import HEADER_ENTRY, MAX_HEADER_DEPTH, CheckpointError
 from transformer.checkpoint import load_checkpoint, model_from_checkpoint
-
-PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
-         ("I eat bread.", "Yo como pan."), ("The dog sleeps.", "El perro duerme."),
-         ("Thank you.", "Gracias.")] * 8
 
 MAX_SECONDS = 2.0
 MAX_BYTES = 64 << 20
@@ -103,7 +100,7 @@ def files(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("fuzz")
     corpus = root / "pairs.tsv"
-    corpus.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
+    write_corpus(corpus)
     args = TrainArgs(data=str(corpus), out=str(root / "run"), size="tiny", d_model=16, nhead=2,
                      layers=1, dim_feedforward=32, vocab_size=300, steps=1, minutes=None,
                      batch_tokens=200, warmup=5, eval_every=1000, progress=False)

@@ -8,18 +8,6 @@ from transformer.__main__ import main
 from transformer.cli_args import UsageError
 from transformer.train import TrainArgs, Trainer
 
-PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
-         ("I eat bread.", "Yo como pan."), ("She eats bread.", "Ella come pan."),
-         ("We eat fish.", "Nosotros comemos pescado."), ("The dog sleeps.", "El perro duerme."),
-         ("The cat sleeps.", "El gato duerme."), ("Thank you.", "Gracias.")] * 8
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    f = tmp_path / "pairs.tsv"
-    f.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
-    return f
-
 
 def _args(corpus, out, steps, resume=False):
     return TrainArgs(data=str(corpus), out=str(out), size="tiny", vocab_size=300, steps=steps,

@@ -10,16 +10,6 @@ from transformer.__main__ import main
 from transformer.checkpoint import load_checkpoint
 from transformer.train import TrainArgs, Trainer
 
-PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
-         ("I eat bread.", "Yo como pan."), ("The cat sleeps.", "El gato duerme.")] * 8
-
-
-@pytest.fixture
-def corpus(tmp_path):
-    f = tmp_path / "pairs.tsv"
-    f.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
-    return f
-
 
 def _train(corpus, out, *extra):
     return ["train", "--data", str(corpus), "--out", str(out), "--size", "tiny",

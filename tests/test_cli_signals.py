@@ -17,19 +17,10 @@ import pytest
 
 from transformer.__main__ import main
 from transformer.checkpoint import load_checkpoint
-from transformer.train import Trainer, TrainArgs
+from transformer.train import TrainArgs, Trainer
 
-PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
-         ("I eat bread.", "Yo como pan."), ("She eats bread.", "Ella come pan."),
-         ("The dog sleeps.", "El perro duerme."), ("Thank you.", "Gracias.")] * 8
 QUIET = dict(log=lambda *a: None)
 
-
-@pytest.fixture
-def corpus(tmp_path):
-    f = tmp_path / "pairs.tsv"
-    f.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
-    return f
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,12 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tiny_corpus import write_corpus
 
 from transformer.__main__ import build_parser, main
 from transformer.cli_args import Number, Path, directory, existing_file, existing_path, png_file
 from transformer.train import TrainArgs, Trainer
 
-PAIRS = [("Hello world.", "Hola mundo."), ("Good night.", "Buenas noches."),
-         ("I eat bread.", "Yo como pan."), ("The cat sleeps.", "El gato duerme.")] * 8
 # Options that take any text at all.
 FREE_TEXT = {("attention", "--target")}
 
@@ -31,7 +30,7 @@ def place(tmp_path_factory):
     """A corpus, a trained run (2 steps of a tiny model) and the bad paths, made once."""
     root = tmp_path_factory.mktemp("cli")
     corpus = root / "pairs.tsv"
-    corpus.write_text("".join(f"{en}\t{es}\n" for en, es in PAIRS), encoding="utf-8")
+    write_corpus(corpus)
     run = root / "run"
     Trainer(TrainArgs(data=str(corpus), out=str(run), size="tiny", vocab_size=300, steps=2,
                       minutes=None, batch_tokens=200, warmup=5, eval_every=1000,
