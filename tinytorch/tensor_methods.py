@@ -518,9 +518,17 @@ class TensorMethods:
 # function and property of the class body above is copied; entries Python adds to any class
 # are not (among them __hash__ = None, which defining __eq__ implies: Tensor keeps
 # object.__hash__, so tensors are dict keys by identity, as in PyTorch).
-for _name, _value in vars(TensorMethods).items():
-    if isinstance(_value, (types.FunctionType, property)):
-        if _name in vars(Tensor):
-            raise TypeError(f"Tensor.{_name} is defined in tensor.py and in tensor_methods.py")
-        setattr(Tensor, _name, _value)
-del _name, _value
+def attach(methods) -> None:
+    """Copy the functions and properties of the class ``methods`` onto Tensor (once)."""
+    for name, value in vars(methods).items():
+        if isinstance(value, (types.FunctionType, property)):
+            if name in vars(Tensor):
+                raise TypeError(f"Tensor.{name} is defined twice ({methods.__name__} and "
+                                f"an earlier class)")
+            setattr(Tensor, name, value)
+
+
+attach(TensorMethods)
+# More methods, one file per topic when this one would grow too long (each such module
+# defines a class of methods, imports ops and tensor.py, and never this module):
+
