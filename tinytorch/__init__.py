@@ -55,3 +55,4 @@ class cuda:  # noqa: N801 (torch.cuda.is_available())
 __version__ = "0.1.0"
 
 from . import nn, optim, viz  # noqa: E402  (they build on everything above)
+from . import utils  # noqa: E402  (tinytorch.utils.data: Dataset, DataLoader, samplers)
