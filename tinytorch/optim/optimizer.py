@@ -32,8 +32,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd.grad_mode import enable_grad
+from ..backend import array_module
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -250,3 +251,28 @@ def _copy_state_value(p: Tensor, index, name, value):
         arr = arr.astype(p.dtype, copy=False)
     arr = backend.to_device(arr, p.device)
     return Tensor(arr.copy() if arr is value.array else arr)
+
+
+# -- what several update rules share -----------------------------------------------------------
+def scalar_state(value: float = 0.0) -> Tensor:
+    """A scalar state entry such as ``step``: a 0-d CPU tensor in PyTorch's scalar dtype
+    (float64 when the default dtype is float64, else float32, as ``_get_scalar_dtype``)."""
+    dtype = np.float64 if dtypes.get_default_dtype() == np.float64 else np.float32
+    return Tensor(np.array(value, dtype=dtype))
+
+
+def regularized_grad(p: Tensor, weight_decay: float, maximize: bool):
+    """The gradient an update follows: ``g ← -g`` if maximize, then ``g ← g + λ·p`` (weight
+    decay λ as an L2 penalty λ/2·|p|² added to the loss). An array; ``p.grad``'s own when
+    neither applies, so never write into it."""
+    g = p.grad.array
+    if maximize:
+        g = -g
+    if weight_decay:
+        g = g + weight_decay * p.array
+    return g
+
+
+def zeros_state(p: Tensor) -> Tensor:
+    """A state entry shaped like ``p`` (same dtype and device), all zeros."""
+    return Tensor(array_module(p.array).zeros_like(p.array))
