@@ -31,7 +31,7 @@ import re
 import numpy as np
 
 from ...creation import as_tensor, tensor
-from ...dtypes import float64
+from ...dtypes import float64, get_default_dtype
 from ...ops.shape import stack
 from ...tensor import Tensor
 
@@ -126,7 +126,7 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None):
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    return as_tensor(np.asarray(batch))  # keeps the scalars' dtype (np.float32 -> float32)
+    return Tensor(np.asarray(batch, dtype=_number_dtype(batch)))  # np.float32 -> float32
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
@@ -134,7 +134,37 @@ def collate_float_fn(batch, *, collate_fn_map=None):
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    return tensor(batch)  # ints -> int64, bools -> bool, ints and floats mixed -> float32
+    return Tensor(np.asarray(batch, dtype=_number_dtype(batch)))  # ints -> int64, bools -> bool
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _number_dtype(numbers) -> np.dtype:
+    """The dtype ``torch.tensor(numbers)`` infers: each number's own (Python bool -> bool,
+    int -> int64, float -> the default float, NumPy scalar -> its dtype); then the highest
+    kind wins (bool < int < float), and within one kind the wider dtype. So [1, 2.5] gives
+    float32, [np.int32(1), 2] int64, [np.float64(1), 2.0] float64."""
+    result = None
+    for dtype in {_own_dtype(x) for x in numbers}:
+        rank = _KIND_ORDER.get(dtype.kind, 4)
+        if result is None or rank > _KIND_ORDER.get(result.kind, 4):
+            result = dtype
+        elif rank == _KIND_ORDER.get(result.kind, 4):
+            result = np.promote_types(result, dtype)
+    return result
+
+
+def _own_dtype(x) -> np.dtype:
+    if isinstance(x, np.generic):
+        return x.dtype
+    if isinstance(x, bool):
+        return np.dtype(np.bool_)
+    if isinstance(x, int):
+        return np.dtype(np.int64)
+    if isinstance(x, float):
+        return get_default_dtype()
+    return np.asarray(x).dtype
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
