@@ -23,10 +23,9 @@ constructor's ``initial_accumulator_value`` (a param group's own value is ignore
 from __future__ import annotations
 
 from ..autograd.function import version_cell
-from ..autograd.grad_mode import no_grad
 from ..backend import array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, regularized_grad, scalar_state
+from .optimizer import Optimizer, check_hyperparameters, regularized_grad, scalar_state
 
 __all__ = ["Adagrad"]
 
@@ -40,17 +39,8 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *,
                  maximize: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_hyperparameters(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                              initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "maximize": maximize}
@@ -65,20 +55,10 @@ class Adagrad(Optimizer):
         state["step"] = scalar_state()
         state["sum"] = Tensor(xp.full_like(p.array, self.defaults["initial_accumulator_value"]))
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                # Python floats: a NumPy float64 scalar would upcast float32 arrays.
-                hyper = (float(group["lr"]), float(group["lr_decay"]),
-                         float(group["weight_decay"]), float(group["eps"]), group["maximize"])
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, *hyper)
-        return loss
-
-    def _update(self, p, lr, lr_decay, wd, eps, maximize):
+    def _update(self, p, group):
+        """One step of ``p`` (called by ``Optimizer.step`` for each parameter with a grad)."""
+        # Python floats: a NumPy float64 scalar would upcast float32 arrays.
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         xp = array_module(p.array)
         w = p.array
         state = self.state[p]
@@ -87,7 +67,7 @@ class Adagrad(Optimizer):
         step_t = state["step"].array
         step_t += 1
         t = float(step_t)
-        g = regularized_grad(p, wd, maximize)                   # ±g + λ·p
+        g = regularized_grad(p, float(group["weight_decay"]), group["maximize"])  # ±g + λ·p
 
         clr = lr / (1 + (t - 1) * lr_decay)                     # lr_t (a Python float)
         G = state["sum"].array

@@ -28,9 +28,9 @@ carries on with a float64 Π_t.
 from __future__ import annotations
 
 from ..autograd.function import version_cell
-from ..autograd.grad_mode import no_grad
 from ..backend import array_module
-from .optimizer import Optimizer, regularized_grad, scalar_state, zeros_state
+from .optimizer import (Optimizer, check_hyperparameters, regularized_grad, scalar_state,
+                        zeros_state)
 
 __all__ = ["NAdam"]
 
@@ -46,39 +46,19 @@ class NAdam(Optimizer):
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_hyperparameters(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                              momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay,
                     "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                # Python floats: a NumPy float64 scalar would upcast float32 arrays.
-                beta1, beta2 = group["betas"]
-                hyper = (float(group["lr"]), float(beta1), float(beta2), float(group["eps"]),
-                         float(group["weight_decay"]), float(group["momentum_decay"]),
-                         group["decoupled_weight_decay"], group["maximize"])
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, *hyper)
-        return loss
-
-    def _update(self, p, lr, beta1, beta2, eps, wd, psi, decoupled, maximize):
+    def _update(self, p, group):
+        """One step of ``p`` (called by ``Optimizer.step`` for each parameter with a grad)."""
+        # Python floats: a NumPy float64 scalar would upcast float32 arrays.
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        psi, decoupled = float(group["momentum_decay"]), group["decoupled_weight_decay"]
         xp = array_module(p.array)
         w = p.array
         state = self.state[p]
@@ -92,7 +72,7 @@ class NAdam(Optimizer):
         t = float(step_t)
         if wd and decoupled:
             w *= 1 - lr * wd                                    # p ← p·(1 - lr·λ)
-        g = regularized_grad(p, 0.0 if decoupled else wd, maximize)
+        g = regularized_grad(p, 0.0 if decoupled else wd, group["maximize"])
 
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))            # μ_t
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))  # μ_{t+1}

@@ -33,7 +33,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import backend, dtypes
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..backend import array_module
 from ..tensor import Tensor
 
@@ -146,10 +146,26 @@ class Optimizer:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
 
-    def step(self, closure=None):  # pragma: no cover - abstract
-        """Update the parameters once. ``closure`` (optional) re-evaluates the model and
-        returns the loss, for optimizers that need it (e.g. LBFGS)."""
-        raise NotImplementedError
+    def step(self, closure=None):
+        """Update the parameters once; returns ``closure()``'s loss. ``closure`` (optional)
+        re-evaluates the model and returns the loss, for optimizers that need it (e.g. LBFGS).
+
+        The loop most optimizers are: ``self._update(p, group)`` for every parameter that has
+        a gradient, under no_grad. A subclass writes ``_update`` (RMSprop, Adagrad, ...) or
+        its own ``step`` (SGD and Adam, which read each group's hyperparameters once)."""
+        self._opt_called = True
+        loss = self._closure_loss(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(p, group)
+        return loss
+
+    def _update(self, p: Tensor, group: dict) -> None:  # pragma: no cover - abstract
+        """Update one parameter ``p`` (it has a ``.grad``) with its ``group``'s
+        hyperparameters, in place."""
+        raise NotImplementedError(f"{type(self).__name__} must define step() or _update()")
 
     def _closure_loss(self, closure):
         """Run ``closure`` with grad recording on (the step itself runs under no_grad)."""
@@ -254,6 +270,20 @@ def _copy_state_value(p: Tensor, index, name, value):
 
 
 # -- what several update rules share -----------------------------------------------------------
+_INVALID = {"lr": "Invalid learning rate: {}", "eps": "Invalid epsilon value: {}"}
+
+
+def check_hyperparameters(**values) -> None:
+    """PyTorch's argument checks, in the order given: every value must be ≥ 0, and each of
+    ``betas`` in [0, 1). Raises PyTorch's message, e.g. ``Invalid learning rate: -1``."""
+    for name, value in values.items():
+        if name == "betas":
+            for i, beta in enumerate(value):
+                if not 0.0 <= beta < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        elif not 0.0 <= value:
+            raise ValueError(_INVALID.get(name, f"Invalid {name} value: {{}}").format(value))
+
 def scalar_state(value: float = 0.0) -> Tensor:
     """A scalar state entry such as ``step``: a 0-d CPU tensor in PyTorch's scalar dtype
     (float64 when the default dtype is float64, else float32, as ``_get_scalar_dtype``)."""

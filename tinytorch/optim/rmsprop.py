@@ -25,9 +25,9 @@ starts at 0, so after the first step v = (1-α)·g² and every coordinate moves 
 from __future__ import annotations
 
 from ..autograd.function import version_cell
-from ..autograd.grad_mode import no_grad
 from ..backend import array_module
-from .optimizer import Optimizer, regularized_grad, scalar_state, zeros_state
+from .optimizer import (Optimizer, check_hyperparameters, regularized_grad, scalar_state,
+                        zeros_state)
 
 __all__ = ["RMSprop"]
 
@@ -42,35 +42,18 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False,
                  maximize: bool = False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_hyperparameters(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                              alpha=alpha)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
                     "centered": centered, "weight_decay": weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                # Python floats: a NumPy float64 scalar would upcast float32 arrays.
-                hyper = (float(group["lr"]), float(group["alpha"]), float(group["eps"]),
-                         float(group["weight_decay"]), float(group["momentum"]),
-                         group["centered"], group["maximize"])
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, *hyper)
-        return loss
-
-    def _update(self, p, lr, alpha, eps, wd, momentum, centered, maximize):
+    def _update(self, p, group):
+        """One step of ``p`` (called by ``Optimizer.step`` for each parameter with a grad)."""
+        # Python floats: a NumPy float64 scalar would upcast float32 arrays.
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        wd, momentum = float(group["weight_decay"]), float(group["momentum"])
+        centered = group["centered"]
         xp = array_module(p.array)
         w = p.array
         state = self.state[p]
@@ -82,7 +65,7 @@ class RMSprop(Optimizer):
             if centered:
                 state["grad_avg"] = zeros_state(p)
         state["step"].array += 1
-        g = regularized_grad(p, wd, maximize)                   # ±g + λ·p
+        g = regularized_grad(p, wd, group["maximize"])          # ±g + λ·p
 
         v = state["square_avg"].array
         v *= alpha
