@@ -25,7 +25,8 @@ from __future__ import annotations
 from ..autograd.function import version_cell
 from ..backend import array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters, regularized_grad, scalar_state
+from .optimizer import (Optimizer, check_hyperparameters, next_step, regularized_grad,
+                        scalar_state)
 
 __all__ = ["Adagrad"]
 
@@ -64,9 +65,7 @@ class Adagrad(Optimizer):
         state = self.state[p]
         if not state:  # a parameter of a group added after construction
             self._init_state(p)
-        step_t = state["step"].array
-        step_t += 1
-        t = float(step_t)
+        t = next_step(state)                                    # t ← t + 1
         g = regularized_grad(p, float(group["weight_decay"]), group["maximize"])  # ±g + λ·p
 
         clr = lr / (1 + (t - 1) * lr_decay)                     # lr_t (a Python float)

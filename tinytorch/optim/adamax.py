@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from ..autograd.function import version_cell
 from ..backend import array_module
-from .optimizer import (Optimizer, check_hyperparameters, regularized_grad, scalar_state,
-                        zeros_state)
+from .optimizer import (Optimizer, check_hyperparameters, next_step, regularized_grad,
+                        scalar_state, zeros_state)
 
 __all__ = ["Adamax"]
 
@@ -49,9 +49,7 @@ class Adamax(Optimizer):
             state["step"] = scalar_state()
             state["exp_avg"] = zeros_state(p)
             state["exp_inf"] = zeros_state(p)
-        step_t = state["step"].array
-        step_t += 1
-        t = float(step_t)
+        t = next_step(state)                                    # t ← t + 1
         g = regularized_grad(p, float(group["weight_decay"]), group["maximize"])  # ±g + λ·p
 
         m, u = state["exp_avg"].array, state["exp_inf"].array

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from ..autograd.function import version_cell
 from ..backend import array_module
-from .optimizer import (Optimizer, check_hyperparameters, regularized_grad, scalar_state,
-                        zeros_state)
+from .optimizer import (Optimizer, check_hyperparameters, next_step, regularized_grad,
+                        scalar_state, zeros_state)
 
 __all__ = ["NAdam"]
 
@@ -67,9 +67,7 @@ class NAdam(Optimizer):
             state["mu_product"] = scalar_state(1.0)
             state["exp_avg"] = zeros_state(p)
             state["exp_avg_sq"] = zeros_state(p)
-        step_t = state["step"].array
-        step_t += 1
-        t = float(step_t)
+        t = next_step(state)                                    # t ← t + 1
         if wd and decoupled:
             w *= 1 - lr * wd                                    # p ← p·(1 - lr·λ)
         g = regularized_grad(p, 0.0 if decoupled else wd, group["maximize"])

@@ -291,6 +291,13 @@ def scalar_state(value: float = 0.0) -> Tensor:
     return Tensor(np.array(value, dtype=dtype))
 
 
+def next_step(state: dict) -> float:
+    """Add 1 to the step counter ``state['step']`` (a scalar tensor); return the new t."""
+    step = state["step"].array
+    step += 1
+    return float(step)
+
+
 def regularized_grad(p: Tensor, weight_decay: float, maximize: bool):
     """The gradient an update follows: ``g ← -g`` if maximize, then ``g ← g + λ·p`` (weight
     decay λ as an L2 penalty λ/2·|p|² added to the loss). An array; ``p.grad``'s own when

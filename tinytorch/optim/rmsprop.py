@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from ..autograd.function import version_cell
 from ..backend import array_module
-from .optimizer import (Optimizer, check_hyperparameters, regularized_grad, scalar_state,
-                        zeros_state)
+from .optimizer import (Optimizer, check_hyperparameters, next_step, regularized_grad,
+                        scalar_state, zeros_state)
 
 __all__ = ["RMSprop"]
 
@@ -64,7 +64,7 @@ class RMSprop(Optimizer):
                 state["momentum_buffer"] = zeros_state(p)
             if centered:
                 state["grad_avg"] = zeros_state(p)
-        state["step"].array += 1
+        next_step(state)
         g = regularized_grad(p, wd, group["maximize"])          # ±g + λ·p
 
         v = state["square_avg"].array
