@@ -206,6 +206,36 @@ def test_state_dict_round_trip_resumes_like_pytorch(torch, name, via_file, tmp_p
             assert np.array_equal(p, q)  # float32 parameters: float32 Π_t, bit-identical
 
 
+@pytest.mark.skipif(not tinytorch.cuda.is_available(), reason="needs CUDA + CuPy")
+@pytest.mark.parametrize("name", ["rmsprop_centered_momentum_wd", "adagrad_lr_decay",
+                                  "adamax_betas_wd", "nadam_decoupled", "radam_wd"])
+def test_cuda_steps_and_resumes_like_the_cpu(name):
+    def run_on(device):
+        params = [tinytorch.tensor(w, device=device, requires_grad=True) for w in init_weights()]
+
+        def train(opt, data):
+            for x, y in data:
+                opt.zero_grad()
+                mlp_loss(params, tinytorch.tensor(x, device=device),
+                         tinytorch.tensor(y, device=device)).backward()
+                opt.step()
+
+        data = batches(10)
+        first = OPTIMIZERS[name](tinytorch.optim, params)
+        train(first, data[:5])
+        resumed = OPTIMIZERS[name](tinytorch.optim, params)
+        resumed.load_state_dict(copy.deepcopy(first.state_dict()))
+        train(resumed, data[5:])
+        return [p.detach().cpu().numpy() for p in params], resumed
+
+    gpu, opt = run_on("cuda")
+    cpu, _ = run_on("cpu")
+    for p, q in zip(gpu, cpu):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-13)
+    for key, v in opt.state[opt.param_groups[0]["params"][0]].items():
+        assert str(v.device).startswith("cpu" if key == "step" else "cuda"), key  # as PyTorch
+
+
 # -- what every optimizer does --------------------------------------------------------------
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_float32_params_and_state_stay_float32(name):
