@@ -284,6 +284,7 @@ def check_hyperparameters(**values) -> None:
         elif not 0.0 <= value:
             raise ValueError(_INVALID.get(name, f"Invalid {name} value: {{}}").format(value))
 
+
 def scalar_state(value: float = 0.0) -> Tensor:
     """A scalar state entry such as ``step``: a 0-d CPU tensor in PyTorch's scalar dtype
     (float64 when the default dtype is float64, else float32, as ``_get_scalar_dtype``)."""
