@@ -494,3 +494,13 @@ def test_batches_of_itertools_style_samplers():
     assert [b.tolist() for b in loader] == [[3], [4], [5]]
     with pytest.raises(TypeError):
         len(loader)
+
+
+@pytest.mark.parametrize("module", ["__init__", "collate", "dataset", "distributed", "sampler"])
+def test_docstring_examples_run(module):
+    import doctest  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
+
+    name = "tinytorch.utils.data" + ("" if module == "__init__" else "." + module)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

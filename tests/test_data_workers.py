@@ -103,3 +103,19 @@ def test_spawned_workers_load_a_tensor_dataset():
     tinytorch.manual_seed(1)
     loader = DataLoader(ds, num_workers=2, multiprocessing_context="spawn", **kwargs)
     assert [yb.tolist() for _, yb in loader] == expected
+
+
+def _failing_init(worker_id):
+    raise ValueError(f"worker {worker_id} cannot start")
+
+
+def test_an_error_in_worker_init_fn_is_raised_here():
+    loader = DataLoader(Squares(4), batch_size=2, num_workers=1, worker_init_fn=_failing_init)
+    with pytest.raises(ValueError, match="(?s)in worker_init_fn.*worker 0 cannot start"):
+        list(loader)
+
+
+def test_a_batch_that_cannot_be_pickled_is_an_error_that_says_so():
+    loader = DataLoader(Squares(4), batch_size=2, num_workers=1, collate_fn=lambda b: lambda: b)
+    with pytest.raises(Exception, match="sending the batch: it must be picklable"):
+        list(loader)

@@ -186,7 +186,9 @@ def default_collate(batch):
     """The DataLoader's default ``collate_fn``: stack a list of samples into a batch (the
     rules are in this module's docstring).
 
-        default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
-        # [tensor of shape (2, 3), float64; tensor([1, 0])]
+        >>> import numpy as np
+        >>> xb, yb = default_collate([(np.zeros(3), 1), (np.ones(3), 0)])  # (x (3,), label)
+        >>> tuple(xb.shape), yb.tolist()
+        ((2, 3), [1, 0])
     """
     return collate(batch, collate_fn_map=default_collate_fn_map)

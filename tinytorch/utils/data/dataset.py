@@ -178,6 +178,9 @@ def random_split(dataset, lengths, generator=None) -> list:
     out one by one, round-robin from the first split (PyTorch's rule: 10 samples split
     [0.33, 0.33, 0.34] gives 4, 3, 3). ``generator`` (default: the global one) draws the
     permutation.
+
+        >>> [len(part) for part in random_split(range(10), [0.33, 0.33, 0.34])]
+        [4, 3, 3]
     """
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

@@ -8,7 +8,15 @@ starting at its ``rank``. N = 10 samples on 3 replicas, no shuffling:
     order, padded to 12:  0 1 2 3 4 5 6 7 8 9 0 1     (drop_last=False repeats the start)
     rank 0: [0, 3, 6, 9]   rank 1: [1, 4, 7, 0]   rank 2: [2, 5, 8, 1]
 
-With ``drop_last=True`` the order is cut to 9 instead: rank 0 gets [0, 3, 6], and so on.
+    >>> from tinytorch.utils.data import DistributedSampler
+    >>> [list(DistributedSampler(range(10), 3, rank, shuffle=False)) for rank in range(3)]
+    [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]
+
+With ``drop_last=True`` the order is cut to 9 instead:
+
+    >>> [list(DistributedSampler(range(10), 3, r, shuffle=False, drop_last=True)) for r in (0, 1)]
+    [[0, 3, 6], [1, 4, 7]]
+
 Call ``set_epoch(epoch)`` before each epoch, or every epoch repeats the same order.
 """
 

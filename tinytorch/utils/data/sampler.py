@@ -2,9 +2,13 @@
 
 A sampler is any iterable of dataset indices; ``len(sampler)`` says how many it yields.
 
-    list(SequentialSampler(range(5)))                    # [0, 1, 2, 3, 4]
-    list(RandomSampler(range(5)))                        # e.g. [3, 0, 4, 1, 2]: each once
-    list(BatchSampler(range(5), 2, drop_last=False))     # [[0, 1], [2, 3], [4]]
+    >>> from tinytorch.utils.data import BatchSampler, RandomSampler, SequentialSampler
+    >>> list(SequentialSampler(range(5)))
+    [0, 1, 2, 3, 4]
+    >>> sorted(RandomSampler(range(5)))  # a new order every time, each index once
+    [0, 1, 2, 3, 4]
+    >>> list(BatchSampler(range(5), 2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
 
 Randomness comes from tinytorch's generators (``tinytorch/random.py``), never from NumPy's
 global state: pass ``generator=tinytorch.Generator().manual_seed(s)``, or leave it out and
@@ -168,8 +172,10 @@ class BatchSampler(Sampler):
     """Groups the indices of ``sampler`` into lists of ``batch_size``; the last, shorter one
     is kept unless ``drop_last=True``.
 
-        list(BatchSampler(SequentialSampler(range(10)), 3, False))
-        # [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+        >>> list(BatchSampler(SequentialSampler(range(10)), 3, False))
+        [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+        >>> list(BatchSampler(SequentialSampler(range(10)), 3, drop_last=True))
+        [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
     """
 
     def __init__(self, sampler, batch_size: int, drop_last: bool) -> None:

@@ -170,15 +170,17 @@ class MultiProcessIter:
             for w in range(n):
                 index_queue = ctx.Queue()
                 reader, writer = ctx.Pipe(duplex=False)
+                self._index_queues.append(index_queue)
+                self._readers.append(reader)
                 process = ctx.Process(target=_worker_loop, daemon=True, args=(
                     loader._iterable, loader.dataset, index_queue, writer,
                     loader._auto_collation, loader.collate_fn, loader.drop_last, base_seed,
                     loader.worker_init_fn, w, n, os.getpid()))
-                process.start()
-                writer.close()  # only the worker may hold it: a dead worker then reads as EOF
+                try:
+                    process.start()  # under 'spawn' this pickles the dataset, collate_fn, ...
+                finally:
+                    writer.close()  # only the worker may hold it: a dead worker reads as EOF
                 self._workers.append(process)
-                self._index_queues.append(index_queue)
-                self._readers.append(reader)
             for _ in range(loader.prefetch_factor * n):
                 self._put_task()
         except BaseException:
