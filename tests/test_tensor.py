@@ -34,7 +34,7 @@ def test_attributes():
     assert x.size(0) == 2 and x.size(-1) == 4 and x.size(1) == 3
     assert x.ndim == 3 and x.dim() == 3
     assert x.numel() == 24 and len(x) == 2
-    assert x.dtype == torch.float32 and x.device == "cpu" and not x.is_cuda
+    assert x.dtype == torch.float32 and x.device.type == "cpu" and not x.is_cuda
     assert x.is_leaf and not x.requires_grad and x.grad is None and x.grad_fn is None
     with pytest.raises(IndexError, match="size: dim 3 is out of range"):
         x.size(3)
@@ -196,7 +196,7 @@ def test_python_numbers_become_default_dtypes():
     assert torch.tensor([1.0, 2]).dtype == torch.float32
     assert torch.tensor(1).dtype == torch.int64
     assert torch.tensor([True]).dtype == torch.bool
-    assert torch.tensor(np.float64(1.0)).dtype == torch.float32  # a Python-like scalar
+    assert torch.tensor(np.float64(1.0)).dtype == torch.float64  # NumPy scalars keep theirs
     assert torch.tensor(np.zeros(2)).dtype == torch.float64  # arrays keep their dtype
     assert torch.tensor(np.zeros(2, dtype=np.int32)).dtype == torch.int32
 

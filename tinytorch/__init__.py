@@ -48,9 +48,34 @@ from .tensor import Tensor
 divide, multiply, subtract = div, mul, sub
 
 
-class cuda:  # noqa: N801 (torch.cuda.is_available())
-    is_available = staticmethod(is_cuda_available)
+# -- devices, dtypes and the tensor protocol (devices.py, dtypes.py, size.py, tensor_types.py,
+# cuda/, backends/, amp.py) --------------------------------------------------------------------
+from . import amp, backends, cuda  # noqa: E402  (torch.cuda.is_available(), torch.amp...)
+from .amp import autocast  # noqa: E402
+from .backends import (  # noqa: E402
+    are_deterministic_algorithms_enabled, get_float32_matmul_precision,
+    set_float32_matmul_precision, use_deterministic_algorithms,
+)
+from .devices import device  # noqa: E402
+from .dtypes import bfloat16, dtype  # noqa: E402
+from .size import Size  # noqa: E402
+from .tensor_types import (  # noqa: E402
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor, is_floating_point, is_tensor, numel,
+)
 
+# -- more ops under PyTorch's names: sorting, running sums, scatter, einsum, ... (issue 16) ------
+from . import linalg  # noqa: E402  (torch.linalg.norm, vector_norm, matrix_norm)
+from .ops.cumulative import cumprod, cumsum  # noqa: E402
+from .ops.einsum import einsum  # noqa: E402
+from .ops.lerp import lerp  # noqa: E402
+from .ops.matmul_forms import addmm, baddbmm, bmm, mm  # noqa: E402
+from .ops.sampling import multinomial  # noqa: E402
+from .ops.scatter import index_fill, masked_select, scatter, scatter_add  # noqa: E402
+from .ops.selection import allclose, isclose, nonzero  # noqa: E402
+from .ops.shape import flip, roll, unflatten  # noqa: E402
+from .ops.sorting import argsort, sort, topk  # noqa: E402
+from .ops.unary import clamp_max, clamp_min  # noqa: E402
 
 __version__ = "0.1.0"
 

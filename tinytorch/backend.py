@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .devices import CPU, CUDA0, as_device, device
+
 _cupy = None  # the cupy module once imported, False if it is not installed
 
 
@@ -58,15 +60,17 @@ def array_module(arr):
 
 
 def normalize_device(device) -> str:
-    """'cpu' or 'cuda' from 'cpu', 'cuda', 'cuda:0' or a Device."""
+    """'cpu' or 'cuda' from None, 'cpu', 'cuda', 'cuda:0', an int (GPU index) or a
+    ``tinytorch.device``: the name of the array module's device."""
     if device is None:
         return "cpu"
-    name = str(device)
-    if name == "cpu":
-        return "cpu"
-    if name == "cuda" or name.startswith("cuda:"):
-        return "cuda"
-    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+    if device.__class__ is str and (device == "cpu" or device == "cuda"):
+        return device
+    kind = as_device(device).type
+    if kind == "cpu" or kind == "cuda":
+        return kind
+    raise ValueError(f"unknown device {str(device)!r}: tinytorch stores tensors on 'cpu' or "
+                     f"'cuda' (CuPy) only")
 
 
 def module_for(device) -> object:
@@ -75,7 +79,16 @@ def module_for(device) -> object:
 
 
 def device_of(arr) -> str:
+    """'cpu' or 'cuda': where ``arr`` lives (as a string, for the code inside tinytorch)."""
     return "cpu" if isinstance(arr, np.ndarray) else "cuda"
+
+
+def device_object(arr) -> device:
+    """Where ``arr`` lives as a ``tinytorch.device`` (what ``tensor.device`` returns)."""
+    if isinstance(arr, np.ndarray):
+        return CPU
+    index = arr.device.id
+    return CUDA0 if index == 0 else device("cuda", index)
 
 
 def to_device(arr, device):

@@ -2,7 +2,9 @@
 their ``*_like`` forms, and the random ones (rand, randn, randint, randperm).
 
 Python floats become the default float dtype (float32), Python ints int64 and
-bools bool, as in PyTorch. NumPy arrays keep their dtype.
+bools bool, as in PyTorch; with ``dtype=`` given, a Python number is converted straight to
+it (``tensor(0.3, dtype=torch.float64)`` is exactly 0.3). NumPy arrays and scalars keep
+their dtype. ``device=`` takes "cpu", "cuda", "cuda:0" or a ``tinytorch.device``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor``, but shares memory with a NumPy array of the right dtype."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
-    if (isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype)
-            and device in (None, "cpu")):
+    if (isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype) == data.dtype)
+            and backend.normalize_device(device) == "cpu"):
         return Tensor(data)
     return tensor(data, dtype, device)
 
@@ -56,7 +58,7 @@ def _xp(device):
 
 
 def _float_dtype(dtype):
-    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return dtypes.as_dtype(dtype if dtype is not None else dtypes.get_default_dtype())
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -72,11 +74,20 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``, converted once to ``dtype`` (without
+    one: bool for a bool, int64 for an int, else the default float dtype, as in PyTorch)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None:  # PyTorch infers the dtype from the fill value
-        dtype = (dtypes.bool if isinstance(fill_value, bool) else
-                 dtypes.int64 if isinstance(fill_value, int) else dtypes.get_default_dtype())
-    return Tensor(_xp(device).full(_size((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
-                  requires_grad)
+        dtype = (dtypes.bool if isinstance(fill_value, (bool, np.bool_)) else
+                 dtypes.int64 if isinstance(fill_value, (int, np.integer)) else
+                 dtypes.get_default_dtype())
+    value = array_from_data(fill_value, dtype)  # 0-d, converted (and range-checked) once
+    if value.dtype == np.float32 and np.isinf(value) and np.isfinite(float(fill_value)):
+        raise RuntimeError(f"full: value {fill_value} cannot be converted to type float32 "
+                           f"without overflow (the largest float32 is about 3.4e38); give "
+                           f"dtype=torch.float64")
+    return Tensor(_xp(device).full(_size((size,)), value.item(), dtype=value.dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -193,7 +193,7 @@ class _Encoder:
         if known is not None and known[0] is x and kind != "scalar":
             return known[1]
         if kind == "tensor":
-            arr, requires_grad, device = x.array, x.requires_grad, x.device
+            arr, requires_grad, device = x.array, x.requires_grad, backend.device_of(x.array)
         else:
             arr, requires_grad = x, False
             device = "cpu" if isinstance(x, (np.ndarray, np.generic)) else "cuda"

@@ -21,7 +21,11 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from .backend import as_numpy, device_of
+from .backend import as_numpy, device_object, device_of
+from .size import Size
+
+_TORCH_DTYPES = dtypes.BY_NUMPY  # NumPy dtype -> tinytorch dtype (what Tensor.dtype returns)
+_new_tuple = tuple.__new__
 
 
 class Tensor:
@@ -34,9 +38,14 @@ class Tensor:
     __array_priority__ = 1000
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad: bool = False):
+    def __init__(self, data=None, requires_grad: bool = False, *sizes):
         if data.__class__ is not np.ndarray:
-            data = _as_array(data)
+            if data.__class__ is int or data is None or data.__class__ is Size:
+                data, requires_grad = _legacy_empty(data, requires_grad, sizes)
+            elif data.__class__ is list or data.__class__ is tuple:
+                data = array_from_data(data, dtypes.get_default_dtype())  # torch.Tensor([1, 2])
+            else:
+                data = _as_array(data)
         self.array = data
         self._requires_grad = False
         self.grad = None
@@ -49,24 +58,29 @@ class Tensor:
 
     # -- what it is -------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self.array.shape
+    def shape(self) -> Size:
+        """The size of each dim, a ``torch.Size`` (a tuple): ``torch.Size([2, 3])``."""
+        return _new_tuple(Size, self.array.shape)
 
     @property
     def ndim(self) -> int:
         return self.array.ndim
 
     @property
-    def dtype(self):
-        return self.array.dtype
+    def dtype(self) -> dtypes.dtype:
+        """``torch.float32``...: a tinytorch dtype, equal to the array's NumPy dtype."""
+        d = self.array.dtype
+        return _TORCH_DTYPES.get(d) or dtypes.from_numpy(d)
 
     @property
-    def device(self) -> str:
-        return device_of(self.array)
+    def device(self):
+        """``device(type='cpu')`` or ``device(type='cuda', index=0)`` (compare ``.type``
+        with a string: a device never equals a string, as in PyTorch)."""
+        return device_object(self.array)
 
     @property
     def is_cuda(self) -> bool:
-        return self.device == "cuda"
+        return device_of(self.array) == "cuda"
 
     def dim(self) -> int:
         return self.array.ndim
@@ -168,7 +182,7 @@ class Tensor:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad. "
                 "Use tensor.detach().numpy() instead.")
-        if self.device != "cpu":
+        if device_of(self.array) != "cpu":
             raise TypeError(
                 "numpy: can't convert a cuda tensor to NumPy. Use tensor.cpu().numpy().")
         return self.array
@@ -189,6 +203,14 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number; any other tensor takes no
+        format spec (``f"{x}"`` is ``str(x)``), as in PyTorch (which, like here, also leaves
+        a 0-d Parameter, a subclass, to ``object.__format__``)."""
+        if self.array.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __index__(self) -> int:
         if self.array.dtype.kind not in "iu" or self.array.size != 1:
@@ -218,8 +240,8 @@ class Tensor:
             fmt = {"floatmode": "fixed", "precision": 4}
         body = np.array2string(arr, separator=", ", prefix="tensor(", threshold=1000, **fmt)
         extra = []
-        if self.device != "cpu":
-            extra.append("device='cuda:0'")
+        if device_of(self.array) != "cpu":
+            extra.append(f"device='{self.device}'")
         default = {"f": dtypes.get_default_dtype(), "i": dtypes.int64, "b": dtypes.bool}
         if default.get(arr.dtype.kind) != arr.dtype:
             extra.append(f"dtype={dtypes.name(arr.dtype)}")
@@ -254,30 +276,178 @@ def version_cell(t) -> list:
 def array_from_data(data, dtype=None):
     """A new array holding a copy of ``data`` (a number, nested list, array or tensor).
 
-    Python floats become the default float dtype, Python ints int64 (as in PyTorch);
-    arrays keep their dtype unless ``dtype`` is given. ``tensor(...)`` in creation.py
-    is this plus a device and requires_grad.
+    With ``dtype``, Python numbers are converted straight to it (``tensor([0.3],
+    dtype=float64)`` keeps every digit of 0.3). Without, PyTorch's inference: Python floats
+    give the default float dtype (float32), ints int64, bools bool, and a mix the widest
+    kind (float over int over bool); NumPy scalars, arrays and tensors, alone or inside a
+    list, keep their dtype (``tensor(np.float64(0.3))`` is float64). ``tensor(...)`` in
+    creation.py is this plus a device and requires_grad.
     """
+    target = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        arr = data.array.copy()
-    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
-        arr = data.copy()
-    else:
+        data = data.array
+    if isinstance(data, np.generic):
+        data = np.asarray(data)
+    if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        return data.copy() if target is None else data.astype(target)
+    leaves, has_tensors = _leaf_dtypes(data)
+    if has_tensors:  # tensors inside a list: their values, detached
+        data = _without_tensors(data)
+    return _convert_python(data, _promoted(leaves) if target is None else target, leaves)
+
+
+# -- Python numbers and nested lists, read as PyTorch reads them --------------------------------
+_SEQUENCES = (list, tuple, range)
+
+
+def _leaf_dtypes(data):
+    """The NumPy dtypes of the numbers in ``data`` (a Python float counts as the default
+    float dtype), and whether some are tensors. One ``set(map(type, ...))`` per list, so a
+    long list of Python numbers is read at C speed."""
+    found, has_tensors, stack = set(), False, [data if isinstance(data, _SEQUENCES) else (data,)]
+    while stack:
+        seq = stack.pop()
+        for kind in set(map(type, seq)):
+            if kind is float:
+                found.add(dtypes.as_dtype(dtypes.get_default_dtype()))
+            elif kind is int:
+                found.add(np.dtype(np.int64))
+            elif kind is bool:
+                found.add(np.dtype(np.bool_))
+            elif issubclass(kind, np.generic):
+                found.add(np.dtype(kind))
+            else:  # arrays, tensors and nested lists: one at a time
+                for item in seq:
+                    if type(item) is not kind:
+                        continue
+                    if isinstance(item, Tensor):
+                        found.add(item.array.dtype)
+                        has_tensors = True
+                    elif hasattr(item, "dtype"):
+                        found.add(np.dtype(item.dtype))
+                    elif isinstance(item, _SEQUENCES):
+                        stack.append(item)
+                    else:  # strings, None, dicts, complex numbers, ...
+                        what = type(data).__name__
+                        if item is not data:
+                            what += f" holding a {type(item).__name__}"
+                        raise TypeError(
+                            f"tensor: could not make a tensor from {what}; give a number, a "
+                            f"(nested) list of numbers of equal lengths, or an array")
+    return found, has_tensors
+
+
+def _promoted(found) -> np.dtype:
+    """PyTorch's dtype for ``tensor(data)`` from the dtypes of its numbers: float beats int
+    beats bool; among floats the widest, among ints NumPy's promotion; the default float
+    dtype for an empty list."""
+    floats = [d for d in found if d.kind == "f"]
+    if floats:
+        return max(floats, key=lambda d: d.itemsize)
+    ints = [d for d in found if d.kind in "iu"]
+    if ints:
+        return np.result_type(*ints)
+    if found and all(d.kind == "b" for d in found):
+        return np.dtype(np.bool_)
+    if found:
+        raise TypeError(f"tensor: can't make a tensor of {sorted(d.name for d in found)}; "
+                        f"give real numbers (float, int or bool)")
+    return dtypes.as_dtype(dtypes.get_default_dtype())
+
+
+def _convert_python(data, target: np.dtype, leaves):
+    """Python numbers (or nested lists) -> an array of ``target``, each value converted once,
+    as PyTorch does: a Python number is read as a double (an int as an exact int64 when the
+    target is an integer type) and that double is cast to the target."""
+    with np.errstate(over="ignore", invalid="ignore"):  # 3.4e39 -> inf in float32, as PyTorch
         try:
+            if target.kind == "f":
+                arr = np.asarray(data, dtype=np.float64)
+                if target.itemsize < 4:  # PyTorch rounds a double to float, then to half
+                    arr = arr.astype(np.float32)
+                return arr.astype(target)
             arr = np.asarray(data)
-        except ValueError:  # NumPy 2 refuses ragged nested lists
+        except ValueError:  # ragged nested lists
             arr = np.empty(0, dtype=object)
-        if arr.dtype.kind in "OSUV":  # objects, strings, bytes
+        except OverflowError as e:
+            raise OverflowError(f"tensor: {e}") from None
+        if arr.dtype.kind in "OSUV":  # objects (also ints past int64), strings, bytes
+            if arr.dtype.kind == "O" and _has_big_int(data):
+                raise _int_overflow("int64" if target.kind == "b" else target.name)
             raise TypeError(
                 f"tensor: could not make a tensor from {type(data).__name__}; give a number, "
                 f"a (nested) list of numbers of equal lengths, or an array")
-        if arr.dtype.kind == "f":
-            arr = arr.astype(dtypes.get_default_dtype())
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(np.int64)
-    if dtype is not None:
-        arr = arr.astype(dtypes.as_dtype(dtype), copy=False)
-    return arr
+        if target.kind in "iu":
+            _check_fits(arr, target, leaves)
+        elif target.kind != "b":
+            raise TypeError(f"tensor: dtype {target} is not supported; use a float, int or "
+                            f"bool dtype")
+        return arr.astype(target)
+
+
+def _check_fits(arr, target: np.dtype, leaves) -> None:
+    """PyTorch refuses, rather than wraps, a value that the integer ``target`` can't hold."""
+    info = np.iinfo(target)
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return
+    if arr.dtype.kind == "f":
+        if not any(d.kind == "f" for d in leaves):  # NumPy made ints past int64 floats
+            raise _int_overflow(target.name)
+        low = float(info.min)
+        bad = ~np.isfinite(arr) | (arr < low) | (arr > float(info.max))
+    else:
+        low = -int(info.max) if info.min == 0 else int(info.min)  # PyTorch: uint8 takes -255
+        if arr.dtype.kind == "u" and arr.max() > info.max:
+            raise _int_overflow(target.name)
+        bad = (arr < low) | (arr > info.max)
+    if bad.any():
+        value = arr[bad].flat[0]
+        raise RuntimeError(f"tensor: value {value} cannot be converted to type {target.name} "
+                           f"without overflow")
+
+
+def _int_overflow(name: str) -> ValueError:
+    return ValueError(f"tensor: overflow: an int does not fit in {name} (the largest is "
+                         f"{np.iinfo(name).max}); give dtype=torch.float64 for larger numbers")
+
+
+def _has_big_int(data) -> bool:
+    if data.__class__ is int:
+        return not -2**63 <= data < 2**63
+    if isinstance(data, (list, tuple)):
+        return any(_has_big_int(x) for x in data)
+    return False
+
+
+def _without_tensors(data):
+    if isinstance(data, Tensor):
+        return as_numpy(data.array)
+    if isinstance(data, (list, tuple)):
+        return [_without_tensors(x) for x in data]
+    return data
+
+
+def _legacy_empty(first, second, more):
+    """``torch.Tensor(2, 3)``, ``torch.Tensor(torch.Size([2, 3]))``, ``torch.Tensor()``:
+    PyTorch's legacy constructor, an uninitialised tensor of that size in the default float
+    dtype. Returns (array, requires_grad): a plain int second argument is a size, not
+    requires_grad (a bool one still is)."""
+    if first is None:
+        sizes = (0,)
+    elif first.__class__ is Size:
+        sizes = tuple(first)
+    else:
+        sizes = (first, *((second,) if second.__class__ is int else ()), *more)
+        if second.__class__ is int:
+            second = False
+    for n in sizes:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"Tensor(*sizes): sizes must be ints, got {sizes}; for values use "
+                            f"torch.tensor(...)")
+        if n < 0:
+            raise RuntimeError(f"Tensor(*sizes): trying to create a tensor with negative "
+                               f"dimension {n}: {list(sizes)}")
+    return np.empty(sizes, dtype=dtypes.as_dtype(dtypes.get_default_dtype())), second
 
 
 def _as_array(data):

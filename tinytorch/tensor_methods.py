@@ -17,7 +17,7 @@ import types
 from . import dtypes, random
 from .autograd import engine
 from .autograd.grad_mode import _state
-from .backend import array_module, normalize_device, to_device
+from .backend import array_module, device_of, to_device
 from .ops import (
     arithmetic,
     conversion,
@@ -31,6 +31,8 @@ from .ops import (
 )
 from .ops.dims import normalize_dim
 from .tensor import Tensor, version_cell
+from .tensor_methods_ops import OpsMethods
+from .tensor_methods_types import TypeMethods, parse_to
 
 
 def _arr(x):
@@ -43,14 +45,6 @@ def _everywhere(t):
     return Tensor(xp.ones(t.shape, dtype=bool))
 
 
-def _is_dtype(name: str) -> bool:
-    try:
-        dtypes.as_dtype(name)
-    except TypeError:
-        return False
-    return True
-
-
 class TensorMethods:
     """Not a base class: a namespace for Tensor's methods, copied onto Tensor below."""
 
@@ -61,27 +55,24 @@ class TensorMethods:
 
     # -- size of one dim -------------------------------------------------------------------
     def size(self, dim: int | None = None):
-        """The shape, or the size of one dim: ``x.size()`` / ``x.size(0)``."""
+        """The shape (a ``torch.Size``), or the size of one dim: ``x.size()`` / ``x.size(0)``."""
         if dim is None:
-            return self.array.shape
+            return self.shape
         return self.array.shape[normalize_dim(dim, self.ndim, "size")]
 
     # -- dtype and device (ops/conversion.py) ----------------------------------------------
-    def to(self, *args, dtype=None, device=None, copy: bool = False) -> Tensor:
-        """``x.to(torch.float64)``, ``x.to('cuda')``, ``x.to('cpu', torch.float32)``,
-        ``x.to(other)``."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, str) and (a == "cpu" or a.startswith("cuda") or not _is_dtype(a)):
-                device = a  # an unknown string is reported as an unknown device
-            else:
-                dtype = a
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None) -> Tensor:
+        """``x.to(torch.float64)``, ``x.to('cuda')``, ``x.to(torch.device('cuda'))``,
+        ``x.to('cpu', torch.float32)``, ``x.to(other)``, ``x.to(device=..., dtype=...,
+        copy=True)``: PyTorch's forms (tensor_methods_types.parse_to reads them). ``self``
+        itself when nothing changes, unless ``copy``."""
+        device, dtype, copy = parse_to(args, device, dtype, non_blocking, copy)
         out = self
-        if device is not None and normalize_device(device) != self.device:
-            out = conversion.ToDevice.apply(out, device=normalize_device(device))
-        if dtype is not None and dtypes.as_dtype(dtype) != out.dtype:
-            out = conversion.Cast.apply(out, dtype=dtypes.as_dtype(dtype))
+        if device is not None and device != device_of(self.array):
+            out = conversion.ToDevice.apply(out, device=device)
+        if dtype is not None and dtype != out.array.dtype:
+            out = conversion.Cast.apply(out, dtype=dtype)
         if copy and out is self:
             out = conversion.Clone.apply(self)
         return out
@@ -531,4 +522,6 @@ def attach(methods) -> None:
 attach(TensorMethods)
 # More methods, one file per topic when this one would grow too long (each such module
 # defines a class of methods, imports ops and tensor.py, and never this module):
+attach(TypeMethods)  # type, new_tensor/new_zeros/..., is_floating_point: tensor_methods_types.py
+attach(OpsMethods)  # sort, topk, cumsum, scatter_, flip, lerp, ...: tensor_methods_ops.py
 

@@ -120,16 +120,26 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     else:
         grad = (gradient.array if isinstance(gradient, Tensor)
                 else array_module(tensor.array).asarray(gradient))
-        if grad.shape != tensor.shape:
+        if grad.shape != tensor.array.shape:
             raise RuntimeError(
                 f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
                 f"{tuple(tensor.shape)}; they must be equal")
-        if grad.dtype != tensor.dtype:
-            grad = grad.astype(tensor.dtype)
+        if grad.dtype != tensor.array.dtype:
+            grad = grad.astype(tensor.array.dtype)
         seen.add(id(_root(grad)))
 
     root = tensor.grad_fn if tensor.grad_fn is not None else tensor
-    order_counts = _count_consumers(root)
+    run(root, grad, _count_consumers(root), retain_graph, seen)
+
+
+def run(root, grad, order_counts: dict, retain_graph: bool, seen: set) -> dict:
+    """Steps 2 and 3: hand ``grad``, dL/d(root), back through the graph below ``root``.
+
+    ``order_counts`` comes from ``_count_consumers(root)``. A node runs when its count
+    reaches zero; ``autograd.grad`` (gradients.py) gives the nodes it must not run (the
+    leaves, and the nodes that lead to none of its inputs) a count that never does. Returns
+    the gradients of those nodes: summed over their consumers, never used.
+    """
     grads = {root: grad}
     # Sums made here belong to the engine alone until their node pops them, so a third
     # consumer's gradient is added to them in place (no new array per extra consumer).
@@ -154,7 +164,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             if node._hooks is not None or node._retain is not None:
                 g = _run_tensor_hooks(node, g, seen)
             if node._versions:
-                _check_versions(node)
+                check_versions(node.name, node._versions)
             out = node.backward(g)
             if out.__class__ is not tuple:  # one input: a bare array
                 out = (out,)
@@ -188,6 +198,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             # its parents unlinks it from the graph (and marks it as already used, which
             # _count_consumers reports if backward comes through here again).
             node.saved = node.parents = None
+    return grads
 
 
 def _count_consumers(root) -> dict:
@@ -214,11 +225,13 @@ def _count_consumers(root) -> dict:
     return counts
 
 
-def _check_versions(node) -> None:
-    for cell, version in node._versions:
+def check_versions(name: str, versions) -> None:
+    """Refuse to go on if a tensor that ``name``'s backward reads was modified in place:
+    ``versions`` holds (version cell, version when saved) pairs."""
+    for cell, version in versions:
         if cell[0] != version:
             raise RuntimeError(
-                f"{node.name}: one of the tensors its backward needs was modified by an in-place "
+                f"{name}: one of the tensors its backward needs was modified by an in-place "
                 f"operation after it was used (version {version} when saved, {cell[0]} now). "
                 f"Use the out-of-place form (x = x + 1 instead of x.add_(1)) or .clone() the "
                 f"tensor before modifying it.")
@@ -242,13 +255,19 @@ def _run_tensor_hooks(node, g, seen):
     return g
 
 
+def _run_leaf_hooks(leaf, g):
+    """The gradient after the hooks registered on a leaf (each may replace it)."""
+    for hook in leaf._hooks:
+        result = hook(Tensor(g))
+        if result is not None:
+            g = result.array
+    return g
+
+
 def _accumulate(leaf, g, seen) -> None:
     """leaf.grad += g, after the leaf's hooks (which see the summed gradient, once)."""
     if leaf._hooks:
-        for hook in leaf._hooks:
-            result = hook(Tensor(g))
-            if result is not None:
-                g = result.array
+        g = _run_leaf_hooks(leaf, g)
     if leaf.grad is None:
         leaf.grad = Tensor(_own(g, seen))
     else:

@@ -13,8 +13,9 @@ from collections import OrderedDict, namedtuple
 
 from .. import dtypes
 from ..autograd.grad_mode import no_grad
-from ..backend import normalize_device, to_device
+from ..backend import to_device
 from ..tensor import Tensor
+from ..tensor_methods_types import parse_to
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -178,20 +179,17 @@ class Module:
                 p.grad.array[...] = 0
 
     # -- dtype and device ----------------------------------------------------------------------
-    def to(self, *args, dtype=None, device=None) -> Module:
+    def to(self, *args, dtype=None, device=None, non_blocking=False) -> Module:
         """Convert every parameter and buffer in place (the Parameter objects stay the same,
-        so an optimizer built before still holds them)."""
-        for a in args:
-            if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
-                device = a
-            else:
-                dtype = a
+        so an optimizer built before still holds them). Takes what ``Tensor.to`` takes:
+        ``model.to(torch.device("cuda"))``, ``model.to(torch.float64)``, ``model.to(x)``."""
+        device, dtype, _ = parse_to(args, device, dtype, non_blocking, False)
         for t in list(self.parameters()) + list(self.buffers()):
             arr = t.array
             if device is not None:
-                arr = to_device(arr, normalize_device(device))
+                arr = to_device(arr, device)
             if dtype is not None and arr.dtype.kind == "f":
-                arr = arr.astype(dtypes.as_dtype(dtype))
+                arr = arr.astype(dtype)
             t.array = arr
             if t.grad is not None:
                 t.grad = None
