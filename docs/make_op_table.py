@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: import the check
     sys.path.insert(0, str(ROOT))
 
 import tinytorch.ops
-from tinytorch.autograd import Function
+from tinytorch.autograd.function import Function
 
 #: Modules outside tinytorch/ops whose public Function subclasses are ops too (fused ones).
 EXTRA_MODULES = ("transformer.attention", "transformer.packing")

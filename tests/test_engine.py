@@ -650,7 +650,7 @@ def test_index_add_rows_matches_add_at(rows, n, cols, seed, increasing):
 def test_a_function_with_several_outputs_differentiates_the_first():
     """forward may return a tuple: the first output carries the gradient, the others
     (indices, attention weights) come back as plain tensors without a graph."""
-    from tinytorch.autograd import Function
+    from tinytorch.autograd.function import Function
 
     class ScaleAndArgmax(Function):
         def forward(self, x):

@@ -14,7 +14,7 @@ from op_table import ROWS, as_tuple, graph_nodes, make_inputs
 
 import tinytorch
 import tinytorch.ops
-from tinytorch.autograd import Function
+from tinytorch.autograd.function import Function
 
 #: Op classes whose outputs are bool or int: no gradient, no row needed.
 NOT_DIFFERENTIABLE = {"Compare", "LogicalNot", "OneHot", "Argmax", "Argmin", "AnyAll"}

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.autograd import Function
+from tinytorch.autograd.function import Function
 from tinytorch.backend import array_module
 from tinytorch.nn import functional as F
 from tinytorch.ops.blas_sums import sum_last_axis

@@ -20,7 +20,7 @@ attention, the one place where positions meet, unpacks before it attends.
 
 from __future__ import annotations
 
-from tinytorch.autograd import Function
+from tinytorch.autograd.function import Function
 from tinytorch.backend import array_module
 
 # Packing is multiplication by a selection matrix S (tokens x rows, one 1 per row, at the

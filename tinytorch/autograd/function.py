@@ -31,7 +31,16 @@ What backward keeps is declared: arrays go through ``save(...)`` into
 ``self.saved`` and nothing else large is stored on the node. ``saves_inputs``
 (positions) and ``saves_output`` name the tensors whose *values* backward
 reads, so an in-place edit of one of them before backward is caught by a
-version check instead of giving a silently wrong gradient.
+version check instead of giving a silently wrong gradient. Only what backward
+really reads is guarded: ``y = a * b`` reads ``b`` only for ``a``'s gradient
+(dy/da = b), so ``Mul`` declares ``saves_inputs = ((0, 1), (1, 0))``, "input 0,
+read for input 1's gradient; input 1, read for input 0's", and ``d = a * 3;
+d += 1`` leaves ``a * 3``'s backward nothing to refuse (PyTorch accepts it too).
+
+This is the class every op of tinytorch is written with. PyTorch's own way of
+writing an op, with Tensors and static ``forward(ctx, ...)``/``backward(ctx, ...)``
+(``torch.autograd.Function``), is ``tinytorch.autograd.Function``, defined in
+custom_function.py on top of this one.
 
 Two more things an op may do:
 
@@ -69,10 +78,13 @@ class Function:
     broadcasts = False
     #: True when the inputs may have different float dtypes (the engine casts back).
     promotes = False
-    #: Positions of the inputs whose values backward reads (for the version check).
+    #: Positions of the inputs whose values backward reads (for the version check). An entry
+    #: (i, j) says that input i is read only to compute input j's gradient: an in-place edit
+    #: of input i is then refused only when input j needs a gradient.
     saves_inputs: tuple = ()
-    #: True when backward reads the output's values (for the version check).
-    saves_output = False
+    #: True when backward reads the output's values (for the version check); a tuple of input
+    #: positions when it reads them only to compute those inputs' gradients.
+    saves_output: bool | tuple = False
     #: True when the output is a view of input 0 (they then share one version counter).
     is_view = False
     #: True for an op that only a fast path runs (see the module docstring).
@@ -153,7 +165,7 @@ class Function:
             node.out_shape = out.shape
             node.out_dtype = out.dtype
             if cls.saves_inputs or cls.saves_output:
-                node._versions = _snapshot(cls, inputs, result)
+                node._versions = _snapshot(cls, inputs, parents, result)
             else:
                 node._versions = None
             result._requires_grad = True
@@ -198,15 +210,34 @@ def wrap(array):
     return Tensor(array)
 
 
-def _snapshot(cls, inputs, result):
-    """(version cell, version now) for every tensor whose values backward reads."""
+def _snapshot(cls, inputs, parents, result):
+    """(version cell, version now) for every tensor whose values backward will read.
+
+    An entry (i, j) of ``saves_inputs`` counts only when input j needs a gradient (j is a
+    position every call passes). This runs for most op calls: ``version_cell`` is inlined.
+    """
     snap = []
     n = len(inputs)
     for i in cls.saves_inputs:
-        if i < n and isinstance(inputs[i], Tensor):
-            cell = version_cell(inputs[i])
-            snap.append((cell, cell[0]))
-    if cls.saves_output:
+        if i.__class__ is tuple:  # (i, j): read only to compute input j's gradient
+            i, j = i
+            if parents[j] is None:
+                continue
+        if i < n:
+            t = inputs[i]
+            if isinstance(t, Tensor):
+                cell = t._version
+                if cell is None:
+                    cell = t._version = [0]
+                snap.append((cell, cell[0]))
+    out = cls.saves_output
+    if out:
+        if out is not True:  # read only to compute these inputs' gradients
+            for j in out:
+                if parents[j] is not None:
+                    break
+            else:
+                return snap
         cell = version_cell(result)
         snap.append((cell, cell[0]))
     return snap

@@ -69,7 +69,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     """y = a * b"""
 
-    saves_inputs = (0, 1)
+    saves_inputs = ((0, 1), (1, 0))  # b only for a's gradient, a only for b's
 
     def forward(self, a, b):
         self.save(a, b)
@@ -85,7 +85,7 @@ class Mul(_Binary):
 class Div(_Binary):
     """y = a / b"""
 
-    saves_inputs = (0, 1)
+    saves_inputs = ((0, 1), 1)  # a only for b's gradient; b for both
 
     def forward(self, a, b):
         self.save(a, b)
@@ -102,8 +102,8 @@ class Div(_Binary):
 class Pow(_Binary):
     """y = a ** b"""
 
-    saves_inputs = (0, 1)
-    saves_output = True
+    saves_inputs = (0, (1, 0))  # a for both gradients; b only for a's
+    saves_output = (1,)         # y only for b's
 
     def forward(self, a, b):
         y = promote(a ** b, a, b)

@@ -35,7 +35,7 @@ class Matmul(Function):
     """y = a @ b. With a (..., n, k) and b (..., k, m): y (..., n, m)."""
 
     broadcasts = True  # batch dimensions broadcast; the engine sums them back
-    saves_inputs = (0, 1)
+    saves_inputs = ((0, 1), (1, 0))  # b only for a's gradient, a only for b's
 
     def forward(self, a, b):
         _check(a, b)
@@ -48,7 +48,8 @@ class Matmul(Function):
         a, b = self.saved
         xp = array_module(g)
         if a.ndim == 1 and b.ndim == 1:  # dot product: y = sum_k a_k b_k
-            return g * b, g * a
+            return (g * b if self.needs_grad(0) else None,
+                    g * a if self.needs_grad(1) else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:

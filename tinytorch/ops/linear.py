@@ -30,7 +30,7 @@ class Linear(Function):
     -> y (..., out_features)."""
 
     fast_path = True  # the fused form of linear_composed
-    saves_inputs = (0, 1)
+    saves_inputs = ((0, 1), (1, 0))  # weight only for x's gradient, x only for weight's
 
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
