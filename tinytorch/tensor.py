@@ -289,7 +289,10 @@ def array_from_data(data, dtype=None):
     if isinstance(data, np.generic):
         data = np.asarray(data)
     if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
-        return data.copy() if target is None else data.astype(target)
+        if target is None:
+            return data.copy()
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e39 -> inf in float32, as PyTorch
+            return data.astype(target)
     leaves, has_tensors = _leaf_dtypes(data)
     if has_tensors:  # tensors inside a list: their values, detached
         data = _without_tensors(data)
@@ -437,8 +440,8 @@ def _legacy_empty(first, second, more):
     elif first.__class__ is Size:
         sizes = tuple(first)
     else:
-        sizes = (first, *((second,) if second.__class__ is int else ()), *more)
-        if second.__class__ is int:
+        sizes = (first, *((second,) if second.__class__ is not bool else ()), *more)
+        if second.__class__ is not bool:  # Tensor(2, 3): a size, not requires_grad
             second = False
     for n in sizes:
         if not isinstance(n, int) or isinstance(n, bool):

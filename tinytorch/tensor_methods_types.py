@@ -66,7 +66,7 @@ def parse_to(args, device, dtype, non_blocking, copy):
         else:
             dtype = value
     flags = rest[len(names):]
-    if len(flags) > 2:
+    if len(flags) > 2 or not all(isinstance(f, bool) for f in flags):
         raise TypeError(f"to(): too many arguments {args!r}: expected (device, dtype, "
                         f"non_blocking, copy), (dtype, non_blocking, copy) or (tensor, "
                         f"non_blocking, copy)")
