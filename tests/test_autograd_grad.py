@@ -144,6 +144,21 @@ def test_a_deep_chain_needs_no_recursion():
     np.testing.assert_allclose(gm.numpy(), [1.0001 ** 4_999])
 
 
+def test_autograd_backward_of_several_outputs():
+    results = []
+    for mod in (tinytorch, torch):
+        x = mod.tensor([1.0, -2.0, 0.5], dtype=mod.float64, requires_grad=True)
+        w = mod.tensor([0.5, 3.0, 1.0], dtype=mod.float64, requires_grad=True)
+        y1, y2 = (x * w).sum(), x.exp() * w
+        mod.autograd.backward([y1, y2], [None, mod.tensor([1.0, 0.0, -1.0], dtype=mod.float64)],
+                              retain_graph=True)
+        first = (x.grad.clone(), w.grad.clone())
+        x.grad = None
+        mod.autograd.backward(y2, mod.ones(3, dtype=mod.float64), inputs=[w])
+        results.append(first + (x.grad, w.grad))
+    _close(*results)
+
+
 # -- retain_graph, and what does not run --------------------------------------------------------
 def test_the_graph_is_freed_unless_retained():
     x = tinytorch.tensor([1.0, 2.0], requires_grad=True)

@@ -8,15 +8,16 @@ Two classes define an op. ``tinytorch.autograd.Function`` is PyTorch's: static
 ``tinytorch.autograd.function.Function`` (function.py), on which the first is built.
 """
 
-from .custom_function import Function, FunctionCtx, once_differentiable
+from .custom_function import Function, FunctionCtx
+from .function import once_differentiable
 from .grad_mode import (
     enable_grad, fast_paths, fast_paths_enabled, is_grad_enabled, no_grad, set_fast_paths,
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck
-from .gradients import grad
+from .gradients import backward, grad
 
 
-__all__ = ["Function", "FunctionCtx", "GradcheckError", "enable_grad", "fast_paths",
+__all__ = ["Function", "FunctionCtx", "GradcheckError", "backward", "enable_grad", "fast_paths",
            "fast_paths_enabled", "grad", "gradcheck", "is_grad_enabled", "no_grad",
            "once_differentiable", "set_fast_paths", "set_grad_enabled"]

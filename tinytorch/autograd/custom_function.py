@@ -162,12 +162,6 @@ class Function:
         return _record(cls, ctx, inputs, output)
 
 
-def once_differentiable(backward):
-    """PyTorch's decorator for a backward that cannot be differentiated again: every
-    backward here is (see the module docstring), so it changes nothing."""
-    return backward
-
-
 def _record(cls, ctx, inputs, output):
     """Make the node of ``cls`` for this call and hang the outputs on it."""
     several = isinstance(output, tuple)

@@ -16,6 +16,11 @@ Each gradient an op returns is checked here, at the op that produced it: wrong
 shape or dtype is reported naming the op and both shapes. Gradients of ops that
 broadcast come back in the broadcast shape and are summed back to the input's
 shape by ``sum_to``, the one place where broadcasting is undone.
+
+The gradients that flow into a node are added up with ``+``. For the node of a custom
+Function with several outputs, what flows in is an ``OutputGrads`` (one slot per output),
+which ``+`` fills slot by slot (custom_function.py); the loop below does not know.
+``autograd.grad`` runs the same loop, telling it which nodes not to run (gradients.py).
 """
 
 from __future__ import annotations

@@ -175,6 +175,13 @@ class Function:
         return result
 
 
+def once_differentiable(backward):
+    """PyTorch's decorator (``torch.autograd.function.once_differentiable``) for the backward
+    of a custom Function that cannot be differentiated again: every backward here is, so it
+    changes nothing. Here for PyTorch programs that import it from this module."""
+    return backward
+
+
 def op_classes() -> list:
     """Every subclass of Function defined so far (in the modules imported), at any depth:
     for tools that look at all ops at once (profilers, dtype checks)."""

@@ -1,5 +1,6 @@
 """autograd.grad: the gradients of outputs with respect to chosen inputs, returned
-instead of accumulated into ``.grad``.
+instead of accumulated into ``.grad`` (and autograd.backward: ``Tensor.backward`` for
+several outputs at once).
 
     >>> import tinytorch as torch
     >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -26,7 +27,8 @@ two differences in what it lets run:
   run and remove after it.
 
 Several outputs (``grad([y1, y2], x, [g1, g2])``) start from one root node whose
-backward hands each output its upstream gradient (PyTorch's ``GraphRoot``).
+backward hands each output its upstream gradient (PyTorch's ``GraphRoot``);
+``autograd.backward`` runs the engine from that root with nothing held back.
 """
 
 from __future__ import annotations
@@ -137,17 +139,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result) if names is None else dict(zip(names, result))
 
 
-def _as_tuple(tensors, what: str) -> tuple:
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None) -> None:
+    """Accumulate d(tensors)/d(leaf) · grad_tensors into ``.grad`` of every leaf (of each
+    of ``inputs`` only, when given: leaves or not), as ``y.backward()`` does for one."""
+    if create_graph:
+        raise NotImplementedError(
+            "backward: create_graph=True (higher-order gradients) is not supported: "
+            "tinytorch's backward formulas work on arrays and record no graph of their own")
+    if grad_tensors is None:
+        grad_tensors = grad_variables  # (PyTorch's old name for it)
+    tensors = _as_tuple(tensors, "tensors", "backward")
+    if inputs is not None:
+        inputs = _as_tuple(inputs, "inputs", "backward")
+        grads = grad(tensors, inputs, grad_tensors, retain_graph, allow_unused=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                t.grad = g if t.grad is None else Tensor(t.grad.array + g.array)
+        return
+    seen = set()
+    root = GraphRoot(tensors)
+    seeds = _seeds(tensors, grad_tensors, seen, "backward")
+    engine.run(root, seeds, engine._count_consumers(root), bool(retain_graph), seen)
+
+
+def _as_tuple(tensors, what: str, caller: str = "grad") -> tuple:
     """A Tensor or a sequence of Tensors as a tuple, checked."""
     tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     for t in tensors:
         if not isinstance(t, Tensor):
             raise RuntimeError(
-                f"grad: all {what} have to be Tensors, but got {type(t).__name__}")
+                f"{caller}: all {what} have to be Tensors, but got {type(t).__name__}")
     return tensors
 
 
-def _seeds(outputs, grad_outputs, seen) -> tuple:
+def _seeds(outputs, grad_outputs, seen, caller: str = "grad") -> tuple:
     """The upstream gradient array of each output (1 for a one-element output without)."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
@@ -157,20 +183,20 @@ def _seeds(outputs, grad_outputs, seen) -> tuple:
         grad_outputs = tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(
-            f"grad: got {len(outputs)} tensors and {len(grad_outputs)} gradients; pass one "
+            f"{caller}: got {len(outputs)} tensors and {len(grad_outputs)} gradients; pass one "
             f"grad_output per output (None for a one-element output)")
     seeds = []
     for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
         if not y._requires_grad:
             raise RuntimeError(
-                f"grad: element {i} of tensors does not require grad and does not have a "
+                f"{caller}: element {i} of tensors does not require grad and does not have a "
                 f"grad_fn: it was not computed from a tensor that requires grad (check for "
                 f"no_grad() or .detach())")
         xp = array_module(y.array)
         if g is None:
             if y.array.size != 1:
                 raise RuntimeError(
-                    f"grad: grad can be implicitly created only for scalar outputs, but output "
+                    f"{caller}: grad can be implicitly created only for scalar outputs, but output "
                     f"{i} has shape {tuple(y.shape)}. Reduce it first (y.sum()) or pass "
                     f"grad_outputs with shape {tuple(y.shape)}.")
             g = xp.ones_like(y.array)
@@ -178,8 +204,8 @@ def _seeds(outputs, grad_outputs, seen) -> tuple:
             g = g.array if isinstance(g, Tensor) else xp.asarray(g)
             if g.shape != y.array.shape:
                 raise RuntimeError(
-                    f"grad: Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
-                    f"and output[{i}] has a shape of {tuple(y.shape)}.")
+                    f"{caller}: Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"{tuple(g.shape)} and output[{i}] has a shape of {tuple(y.shape)}.")
             if g.dtype != y.array.dtype:
                 g = g.astype(y.array.dtype)
             seen.add(id(engine._root(g)))
