@@ -258,3 +258,12 @@ def test_higher_order_gradients_are_refused_in_one_line():
     x = tinytorch.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="create_graph=True .* not supported"):
         grad((x ** 3).sum(), x, create_graph=True)
+
+
+def test_the_module_docstring_example_runs():
+    import doctest
+
+    from tinytorch.autograd import gradients
+
+    result = doctest.testmod(gradients, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

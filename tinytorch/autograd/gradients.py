@@ -96,15 +96,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     # Which nodes run: those with an input below them. The rest wait forever.
     targets = [t if t.grad_fn is None else t.grad_fn for t in inputs]
+    distinct = dict.fromkeys(targets)  # (in input order: hooks run in that order)
     counts = engine._count_consumers(root)
-    needed = _needed(root, set(targets))
+    needed = _needed(root, distinct)
     for node in counts:
         if node not in needed:
             counts[node] = _NEVER
     # An input that runs hands its gradient on: a hook records it first (as PyTorch does,
     # before the tensor's own hooks).
     captured = {}
-    recorders = {node: _recorder(captured, node) for node in set(targets) if node in needed}
+    recorders = {node: _recorder(captured, node) for node in distinct if node in needed}
     for node, record in recorders.items():
         node._hooks = [record] + (node._hooks or [])
     try:
@@ -116,9 +117,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 node._hooks = None
 
     # An input that did not run: its hooks (and retain_grad) see its gradient now.
-    for node in set(targets) - set(recorders):
+    for node in distinct:
         g = waiting.get(node)
-        if g is not None:
+        if g is not None and node not in recorders:
             if node.is_leaf_node:
                 captured[node] = engine._run_leaf_hooks(node, g) if node._hooks else g
             else:
@@ -213,7 +214,7 @@ def _seeds(outputs, grad_outputs, seen, caller: str = "grad") -> tuple:
     return tuple(seeds)
 
 
-def _needed(root, targets: set) -> set:
+def _needed(root, targets) -> set:
     """The nodes that have one of ``targets`` below them, so must run.
 
     Parents come before their consumers in a depth-first post-order, so one pass over
