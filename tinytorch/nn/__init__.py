@@ -11,7 +11,18 @@ from .module import Module
 from .normalization import LayerNorm
 from .parameter import Parameter
 
+# issue 16: more modules
+from .activation import SiLU
+from .containers import ParameterDict, ParameterList
+from .flatten import Flatten, Unflatten
+from .loss_more import (
+    BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss,
+)
+
 __all__ = ["GELU", "CrossEntropyLoss", "Dropout", "Embedding", "Identity", "LayerNorm", "Linear",
            "LinearCrossEntropyOptions",
            "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
-           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils"]
+           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
+           # issue 16
+           "BCELoss", "BCEWithLogitsLoss", "Flatten", "HuberLoss", "KLDivLoss", "L1Loss",
+           "ParameterDict", "ParameterList", "SiLU", "SmoothL1Loss", "Unflatten"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..ops.softmax import log_softmax, softmax
-from ..ops.unary import gelu, relu, sigmoid, tanh
+from ..ops.unary import gelu, relu, sigmoid, silu, tanh
 from .module import Module
 
 
@@ -30,6 +30,20 @@ class GELU(Module):
 
     def extra_repr(self) -> str:
         return f"approximate='{self.approximate}'"
+
+
+class SiLU(Module):
+    """x * sigmoid(x). ``inplace`` is kept for PyTorch's signature; the result is new."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return silu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):

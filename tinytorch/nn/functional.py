@@ -18,6 +18,15 @@ from ..ops.selection import one_hot
 from ..ops.softmax import log_softmax, softmax
 from ..ops.unary import gelu, relu, sigmoid, tanh
 
+# issue 16: attention, losses, normalize, silu
+from ..ops.attention import scaled_dot_product_attention
+from ..ops.norms import normalize
+from ..ops.pointwise_loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
+    smooth_l1_loss,
+)
+from ..ops.unary import silu
+
 
 def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
     """Mean squared error; composed from primitives (sub, mul, mean), each proven."""
@@ -38,4 +47,7 @@ def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
 
 __all__ = ["cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear",
            "linear_cross_entropy", "log_softmax", "mse_loss", "nll_loss", "one_hot", "pad", "relu",
-           "sigmoid", "softmax", "tanh"]
+           "sigmoid", "softmax", "tanh",
+           # issue 16
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss", "kl_div",
+           "l1_loss", "normalize", "scaled_dot_product_attention", "silu", "smooth_l1_loss"]

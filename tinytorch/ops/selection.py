@@ -1,5 +1,6 @@
 """Choosing between values: where, masked_fill, maximum, minimum, tril, triu,
-plus the ops that produce masks (comparisons, logical ops, one_hot).
+plus the ops that produce masks (comparisons, logical ops, isclose, one_hot) and
+nonzero, which turns a mask into the positions of its True elements.
 
 A selection routes each output element from exactly one input, so backward routes
 the gradient the same way and gives 0 to the input that was not chosen. It *selects*
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function, is_tensor
+from ..autograd.function import Function, is_tensor, wrap
 from ..backend import array_module
 from .arithmetic import promote
 
@@ -151,8 +152,47 @@ class OneHot(_NoGrad):
         return (x[..., None] == xp.arange(n)).astype(np.int64)
 
 
-def where(cond, a, b):
-    return Where.apply(cond, a, b)
+def where(condition, input=None, other=None):  # noqa: A002 (PyTorch's names)
+    """``input`` where ``condition`` else ``other``; ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    return Where.apply(condition, input, other)
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """The positions of the non-zero (True) elements, in row-major order, as int64:
+    (count, ndim) rows, or ``as_tuple=True``: one 1-D tensor per dim (a 0-d input counts
+    as 1-D there, as in PyTorch). No gradient."""
+    arr = input.array
+    xp = array_module(arr)
+    if as_tuple:
+        return tuple(wrap(i.astype(np.int64)) for i in xp.nonzero(arr.reshape(arr.shape or (1,))))
+    if arr.ndim == 0:  # PyTorch: a (1, 0) or (0, 0) result
+        return wrap(xp.zeros((int(bool(arr)), 0), dtype=np.int64))
+    return wrap(xp.argwhere(arr).astype(np.int64))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """|input - other| <= atol + rtol |other|, elementwise (infinities equal only to
+    themselves; NaN to NaN only with ``equal_nan``): a bool tensor, no gradient."""
+    if not (is_tensor(input) and is_tensor(other)):
+        raise TypeError(f"isclose: input and other must be tensors, got "
+                        f"{type(input).__name__} and {type(other).__name__}")
+    a, b = input.array, other.array
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: input is {a.dtype} but other is {b.dtype}; they must have "
+                           f"the same dtype (convert one with .to(dtype))")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
+    if a.dtype == np.bool_:  # NumPy cannot subtract bools
+        return wrap(a == b)
+    return wrap(array_module(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+    """True when every element of ``isclose(input, other, ...)`` is (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
 
 
 def masked_fill(x, mask, value):

@@ -181,6 +181,50 @@ class Narrow(Function):
         return gx
 
 
+class Flip(Function):
+    """y = x with the order of its elements reversed along each dim in ``dims`` (a copy)."""
+
+    def forward(self, x, dims):
+        axes = tuple(normalize_dim(d, x.ndim, "flip") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"flip: dims {tuple(dims)} name a dimension more than once")
+        self.axes = axes if x.ndim else ()
+        return array_module(x).flip(x, self.axes).copy() if self.axes else x.copy()
+
+    def backward(self, g):
+        # y_i = x_(n-1-i): a reversal is its own inverse, so dL/dx = g flipped the same way
+        return array_module(g).flip(g, self.axes) if self.axes else g
+
+
+class Roll(Function):
+    """y = x shifted by ``shifts`` along ``dims``, elements pushed off one end coming back at
+    the other (over the flattened x when ``dims`` is None)."""
+
+    def forward(self, x, shifts, dims):
+        if dims is None:
+            if len(shifts) != 1:
+                raise RuntimeError(
+                    f"roll: without dims, shifts must be one number, got {tuple(shifts)}")
+            self.shifts, self.axes = shifts, None
+            return array_module(x).roll(x, shifts[0])
+        if len(shifts) != len(dims):
+            raise RuntimeError(
+                f"roll: shifts {tuple(shifts)} and dims {tuple(dims)} must have the same "
+                f"length (one shift per dim)")
+        if x.ndim == 0:
+            raise IndexError("roll: a 0-d tensor has no dims to roll along; leave dims out")
+        self.shifts = shifts
+        self.axes = tuple(normalize_dim(d, x.ndim, "roll") for d in dims)
+        return array_module(x).roll(x, shifts, self.axes)
+
+    def backward(self, g):
+        # y_(i+s) = x_i: a permutation, undone by rolling g back by -s
+        xp = array_module(g)
+        if self.axes is None:
+            return xp.roll(g, -self.shifts[0])
+        return xp.roll(g, tuple(-s for s in self.shifts), self.axes)
+
+
 def _seq(tensors, op):
     if is_tensor(tensors) or not isinstance(tensors, (list, tuple)) or not tensors:
         raise TypeError(f"{op}: expected a non-empty list or tuple of tensors, e.g. "
@@ -287,3 +331,33 @@ def chunk(x, chunks, dim=0):
 
 def swapaxes(x, dim0, dim1):
     return transpose(x, dim0, dim1)
+
+
+def flip(x, dims, *more):
+    """Reverse ``x`` along ``dims`` (``x.flip(0, 1)`` and ``torch.flip(x, (0, 1))``)."""
+    dims = (dims,) + more if isinstance(dims, int) else tuple(dims) + more
+    return Flip.apply(x, dims=dims)
+
+
+def roll(x, shifts, dims=None):
+    """Shift ``x`` along ``dims`` cyclically (``torch.roll``)."""
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Roll.apply(x, shifts=shifts, dims=dims)
+
+
+def unflatten(x, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1): the inverse of flatten."""
+    axis = normalize_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(int(n) for n in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(n for n in sizes if n != -1)
+    if -1 in sizes and known:
+        sizes = tuple(x.shape[axis] // known if n == -1 else n for n in sizes)
+    if math.prod(sizes) != x.shape[axis]:
+        raise RuntimeError(
+            f"unflatten: sizes {sizes} don't multiply up to the size of dim {dim} "
+            f"({x.shape[axis]}) of a tensor of shape {tuple(x.shape)}")
+    return reshape(x, x.shape[:axis] + sizes + x.shape[axis + 1:])

@@ -1,4 +1,5 @@
-"""Elementwise functions of one tensor: exp log sqrt rsqrt abs sin cos tanh sigmoid relu gelu clamp.
+"""Elementwise functions of one tensor: exp log sqrt rsqrt abs sin cos tanh sigmoid relu gelu
+silu clamp (and clamp with tensor bounds, which get gradients too).
 
 Each backward multiplies the upstream gradient by the derivative, elementwise:
 ``dL/dx = g * f'(x)``, with ``f'`` written (where cheaper) through the output y.
@@ -10,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, is_tensor
 from ..backend import array_module, erf
 
 
@@ -243,6 +244,60 @@ class Clamp(Function):
         return g * inside
 
 
+class ClampTensor(Function):
+    """y = min(max(x, min), max) with tensor bounds (either may be None); x, min and max
+    broadcast together, and the bounds get gradients too."""
+
+    broadcasts = True
+    promotes = True
+    saves_inputs = (0, 1, 2)
+
+    def forward(self, x, min=None, max=None):  # noqa: A002
+        xp = array_module(x)
+        self.save(x, min, max)
+        y = x if min is None else xp.maximum(x, min)  # NaN anywhere stays NaN, as PyTorch
+        return y if max is None else xp.minimum(y, max)
+
+    def backward(self, g):
+        # y = x where min <= x <= max; y = min where x < min (and min < max); y = max
+        # where x > max or max < min: each gets g where it is the output, as PyTorch.
+        # A NaN fails every comparison: no gradient to anyone there.
+        x, lo, hi = self.saved
+        xp, zero = array_module(g), g.dtype.type(0)
+        x_wins = True if lo is None else x >= lo
+        if hi is not None:
+            x_wins = x_wins & (x <= hi)
+        grads = [xp.where(x_wins, g, zero)]
+        if lo is not None:
+            lo_wins = (x < lo) if hi is None else (x < lo) & (lo < hi)
+            grads.append(xp.where(lo_wins, g, zero) if self.needs_grad(1) else None)
+        else:
+            grads.append(None)
+        if hi is not None:
+            hi_wins = (x > hi) if lo is None else (x > hi) | (hi < lo)
+            grads.append(xp.where(hi_wins, g, zero) if self.needs_grad(2) else None)
+        else:
+            grads.append(None)
+        return tuple(grads)
+
+
+class Silu(Function):
+    """SiLU(x) = x * sigmoid(x) (also called swish)."""
+
+    saves_inputs = (0,)
+
+    def forward(self, x):
+        x = as_float(x)
+        self.save(x)
+        return x * Sigmoid().forward(x)  # sigmoid's stable forward (a throwaway node)
+
+    def backward(self, g):
+        # y = x s, s = sigmoid(x), s' = s (1 - s)  =>  dy/dx = s + x s (1 - s) = s (1 + x (1 - s))
+        (x,) = self.saved
+        s = Sigmoid().forward(x)
+        return g * (s * (1 + x * (1 - s)))
+
+
 def exp(x):
     return Exp.apply(x)
 
@@ -288,7 +343,24 @@ def gelu(x, approximate: str = "none"):
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
+    if is_tensor(min) or is_tensor(max):
+        return ClampTensor.apply(x, min, max)
     return Clamp.apply(x, min=min, max=max)
 
 
 clip = clamp
+
+
+def clamp_min(x, min):  # noqa: A002
+    """max(x, min) elementwise (``min`` a number or a tensor)."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    """min(x, max) elementwise (``max`` a number or a tensor)."""
+    return clamp(x, max=max)
+
+
+def silu(x, inplace: bool = False):
+    """x * sigmoid(x). ``inplace`` is accepted for PyTorch's signature; the result is new."""
+    return Silu.apply(x)
