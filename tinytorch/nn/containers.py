@@ -247,8 +247,13 @@ class ParameterDict(Module):
         return self[key]
 
     def update(self, parameters) -> None:
-        """Add (or replace) the entries of a mapping or an iterable of (key, value) pairs."""
-        for key, value in _pairs(parameters):
+        """Add (or replace) the entries of a mapping or an iterable of (key, value) pairs.
+        A plain dict is added in sorted key order, as PyTorch does (an OrderedDict, a
+        ParameterDict or a list of pairs keeps its order)."""
+        pairs = _pairs(parameters)
+        if isinstance(parameters, dict) and not isinstance(parameters, OrderedDict):
+            pairs = sorted(pairs, key=lambda kv: kv[0])
+        for key, value in pairs:
             self[key] = value
 
     def clear(self) -> None:

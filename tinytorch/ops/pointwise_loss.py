@@ -178,21 +178,23 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):  # log(0) = -inf, clamped next
             log_p = xp.maximum(xp.log(p), p.dtype.type(-100))
             log_q = xp.maximum(xp.log1p(-p), p.dtype.type(-100))
-        self.save(p, t, w, log_p, log_q)
+        self.save(p, t, w)
         loss = -(t * log_p + (1 - t) * log_q)
         return loss if w is None else loss * w
 
     def backward(self, g):
         # dl/dp = -w (t/p - (1 - t)/(1 - p)) = w (p - t) / (p (1 - p)), the denominator
-        # clamped at 1e-12 as PyTorch; dl/dt = -w (log p - log(1 - p)) (clamped logs)
-        p, t, w, log_p, log_q = self.saved
+        # clamped at 1e-12 as PyTorch; dl/dt = w (log(1 - p) - log p), not clamped (PyTorch:
+        # +-inf at p = 0 or 1)
+        p, t, w = self.saved
         xp = array_module(g)
         gw = g if w is None else g * w
         gp = gt = None
         if self.needs_grad(0):
             gp = gw * (p - t) / xp.maximum(p * (1 - p), p.dtype.type(1e-12))
         if self.needs_grad(1):
-            gt = gw * (log_q - log_p)
+            with np.errstate(divide="ignore"):
+                gt = gw * (xp.log1p(-p) - xp.log(p))
         return gp, gt, None
 
 

@@ -22,14 +22,15 @@ from ..autograd.function import Function, is_tensor
 from ..backend import array_module
 from ..backend import scatter_add as add_at
 from .dims import normalize_dim
-from .selection import _bool_mask
 
 
-def _index(index, op, dtypes="iu"):
+def _index(index, op):
+    """The index array (int64 or int32, as PyTorch's scatter takes)."""
     arr = index.array if is_tensor(index) else index
-    if not hasattr(arr, "dtype") or arr.dtype.kind not in dtypes:
+    if not hasattr(arr, "dtype") or arr.dtype.kind not in "iu":
         got = getattr(arr, "dtype", type(arr).__name__)
-        raise TypeError(f"{op}: index must be an int64 tensor, got {got}; convert with .long()")
+        raise RuntimeError(f"{op}: index must be an int64 tensor, got {got}; convert with "
+                           f".long()")
     return arr
 
 
@@ -136,9 +137,10 @@ class IndexFill(Function):
     tensor that then gets a gradient)."""
 
     def forward(self, x, value, index, dim):
-        index = _index(index, "index_fill", "i")
-        if index.dtype != np.int64:
-            raise TypeError(f"index_fill: index must be int64, got {index.dtype}; use .long()")
+        index = index.array if is_tensor(index) else index
+        if getattr(index, "dtype", None) != np.int64:
+            raise IndexError(f"index_fill: index must be an int64 tensor, got "
+                             f"{getattr(index, 'dtype', type(index).__name__)}; use .long()")
         if index.ndim > 1:
             raise RuntimeError(f"index_fill: index must be 1-D or 0-d, got shape {index.shape}")
         if hasattr(value, "ndim") and value.ndim:
@@ -175,7 +177,10 @@ class MaskedSelect(Function):
     broadcasts = True  # the gradient comes back in the broadcast shape; the engine sums it
 
     def forward(self, x, mask):
-        mask = _bool_mask(mask, "masked_select")
+        if getattr(mask, "dtype", None) != np.bool_:
+            raise RuntimeError(f"masked_select: the mask must be a bool tensor, got "
+                               f"{getattr(mask, 'dtype', type(mask).__name__)}; build it with "
+                               f"a comparison (x > 0) or .bool()")
         xp = array_module(x)
         try:
             xb, self.mask = xp.broadcast_arrays(x, mask)

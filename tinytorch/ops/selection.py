@@ -140,9 +140,9 @@ class OneHot(_NoGrad):
     """x (...) int64 class ids -> (..., num_classes) int64, 1 at each id: no gradient."""
 
     def forward(self, x, num_classes=-1):
-        if x.dtype.kind not in "iu":
-            raise TypeError(
-                f"one_hot: expects an integer (int64) tensor of class indices, got {x.dtype}")
+        if x.dtype != np.int64:  # PyTorch takes int64 only
+            raise RuntimeError(
+                f"one_hot: expects an int64 tensor of class indices, got {x.dtype}; use .long()")
         xp = array_module(x)
         n = int(x.max()) + 1 if num_classes == -1 and x.size else max(num_classes, 0)
         if x.size and (int(x.min()) < 0 or int(x.max()) >= n):
