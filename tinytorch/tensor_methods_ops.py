@@ -37,7 +37,7 @@ class OpsMethods:
     def argsort(self, dim=-1, descending=False, *, stable=False):
         return sorting.argsort(self, dim, descending, stable=stable)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    def topk(self, k, dim=None, largest=True, sorted=True):  # noqa: A002
         return sorting.topk(self, k, dim, largest, sorted)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):

@@ -8,7 +8,15 @@ softmax       softmax log_softmax, and shifted_exp, the stable core of every sof
 shape         reshape transpose cat split   indexing     x[...] gather index_select
 selection     where masked_fill maximum tril  conversion   dtype / device casts, clone
 embedding     the lookup of nn.Embedding    dropout      dropout's random mask
-padding       F.pad
+padding       F.pad (constant, reflect...)  lerp         start + w (end - start)
+sorting       sort topk argsort             cumulative   cumsum cumprod
+scatter       scatter index_fill ...        einsum       index equations
+sampling      multinomial (no gradient)
+
+Written with the primitives above (no backward of their own): matmul_forms (mm bmm
+addmm baddbmm), attention (F.scaled_dot_product_attention), pointwise_loss (l1,
+smooth_l1, huber, kl_div; binary cross-entropy is an op there), norms (torch.linalg norms,
+F.normalize).
 
 The layers' functions, each written first as its textbook formula out of the primitives
 above and then as one fused op (``tinytorch.fast_paths`` picks):

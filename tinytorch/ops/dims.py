@@ -1,4 +1,4 @@
-"""Checking and normalising ``dim`` arguments, with errors that name the op."""
+"""Checking and normalising ``dim`` arguments, with errors that name the op; index grids."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def keepdim_shape(shape, axes):
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def open_grid(xp, sizes):
+    """Index arrays 0..n-1, one per size, shaped to broadcast against each other (what
+    ``np.ogrid`` gives, as a list on every NumPy version and on CuPy)."""
+    k = len(sizes)
+    return [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (k - 1 - i))
+            for i, n in enumerate(sizes)]

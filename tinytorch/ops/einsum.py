@@ -23,6 +23,7 @@ import string
 
 from ..autograd.function import Function, is_tensor
 from ..backend import array_module
+from .dims import open_grid
 
 _LETTERS = string.ascii_letters
 
@@ -155,8 +156,7 @@ class Einsum(Function):
         part = xp.broadcast_to(part, tuple(self.size[c] for c in letters))
         if len(letters) < len(s):  # a repeated letter: onto the diagonal
             grad = xp.zeros(tuple(self.size[c] for c in s), dtype=g.dtype)
-            grid = xp.ogrid[tuple(slice(self.size[c]) for c in letters)]
-            grid = [grid] if len(letters) == 1 else grid
+            grid = open_grid(xp, [self.size[c] for c in letters])
             grad[tuple(grid[letters.index(c)] for c in s)] = part
         else:
             grad = part

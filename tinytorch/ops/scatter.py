@@ -21,7 +21,7 @@ import numpy as np
 from ..autograd.function import Function, is_tensor
 from ..backend import array_module
 from ..backend import scatter_add as add_at
-from .dims import normalize_dim
+from .dims import normalize_dim, open_grid
 
 
 def _index(index, op):
@@ -60,7 +60,7 @@ def _positions(x, index, src, dim, op):
             f"{op}: index out of bounds for dim {dim} of size {n} (index min "
             f"{int(index.min())}, max {int(index.max())}); indices must be in [0, {n - 1}]")
     xp = array_module(x)
-    grid = list(xp.ogrid[tuple(slice(m) for m in index.shape)])
+    grid = open_grid(xp, index.shape)
     grid[axis] = index
     corner = tuple(slice(m) for m in index.shape)
     return tuple(grid), corner

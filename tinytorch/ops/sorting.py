@@ -97,13 +97,14 @@ def sort(x, dim=-1, descending=False, *, stable=False):
     return SortResult(values, indices)
 
 
-def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's name)
-    """(values, indices) of the k largest (or smallest) entries along ``dim``.
+def topk(x, k, dim=None, largest=True, sorted=True):  # noqa: A002 (PyTorch's name)
+    """(values, indices) of the k largest (or smallest) entries along ``dim`` (the last
+    one by default).
 
     Always in sorted order (``sorted=False`` lets PyTorch return any order; this one is
     one of them). Ties: the earlier index first.
     """
-    values, indices = TopK.apply(x, k=k, dim=dim, largest=largest)
+    values, indices = TopK.apply(x, k=k, dim=-1 if dim is None else dim, largest=largest)
     return TopKResult(values, indices)
 
 
