@@ -356,3 +356,56 @@ def test_containers_train_move_and_step():
     for b, p in zip(before, model.parameters()):
         assert p.grad is not None and np.all(np.isfinite(p.grad.numpy()))
         assert not np.array_equal(b, p.detach().numpy()) or not np.any(b)
+
+
+# -- one program, both libraries --------------------------------------------------------------
+
+def _program(torch, weights=None):
+    """A small PyTorch program using issue 16's pieces, written once: run with torch and
+    with tinytorch (``import tinytorch as torch``), it must give the same numbers."""
+    nn, F = torch.nn, torch.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv = nn.Linear(8, 24)
+            self.scales = nn.ParameterList([nn.Parameter(torch.ones(8)) for _ in range(2)])
+            self.heads = nn.ModuleDict({"act": nn.SiLU(), "out": nn.Linear(8, 3)})
+            self.flat = nn.Sequential(nn.Flatten(1), nn.Unflatten(1, (4, 8)))
+
+        def forward(self, x):                                   # (B, 4, 8)
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q, k, v = (t.view(2, 4, 2, 4).transpose(1, 2) for t in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = y.transpose(1, 2).reshape(2, 4, 8) * self.scales[0]
+            y = self.flat(F.normalize(y, dim=-1) + x) * self.scales[1]
+            return self.heads["out"](self.heads["act"](y))      # (B, 4, 3)
+
+    model = Block().double()
+    if weights is not None:
+        model.load_state_dict(weights)
+    x = torch.tensor(np.linspace(-1, 1, 64).reshape(2, 4, 8))
+    target = torch.tensor((np.arange(24).reshape(2, 4, 3) % 2).astype(np.float64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(3):
+        logits = model(x)
+        loss = F.binary_cross_entropy_with_logits(logits, target, pos_weight=torch.ones(3) * 2)
+        loss = loss + 0.1 * F.smooth_l1_loss(logits.cumsum(-1), target.flip(-1))
+        loss = loss + 0.1 * torch.einsum("bij,bij->", logits, logits) / 24
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    top = torch.topk(logits.detach(), 2, dim=-1)
+    return losses, top.values.numpy(), top.indices.numpy(), model.state_dict()
+
+
+def test_a_pytorch_program_runs_unchanged_and_agrees():
+    start = {k: v.clone() for k, v in _program(torch)[3].items()}  # some weights, shared
+    theirs = _program(torch, start)
+    ours = _program(tinytorch, {k: tinytorch.tensor(v.numpy()) for k, v in start.items()})
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9)  # the losses of 3 SGD steps
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-9)
+    np.testing.assert_array_equal(ours[2], theirs[2])
+    assert list(ours[3]) == list(theirs[3])
