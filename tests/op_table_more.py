@@ -210,7 +210,9 @@ def attention_case(draw):
     k = draw(S.floats(batch[1] + (Sk, E)))
     v = draw(S.floats(batch[2] + (Sk, Ev)))
     kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
-    mask_shape = draw(S.broadcasts_to(full + (L, Sk)))
+    # at least 2-D (PyTorch indexes dim -2 of the mask), any of its dims may be 1
+    mask_shape = draw(S.broadcasts_to(full)) + tuple(
+        n if draw(st.booleans()) else 1 for n in (L, Sk))
     mask = None
     if kind == "bool":
         mask = draw(S.bool_masks(mask_shape))
