@@ -17,15 +17,21 @@ _seed = [None]
 
 
 def manual_seed(seed: int):
-    """Seed every device's generator (PyTorch's ``torch.manual_seed``)."""
+    """Seed every device's generator (PyTorch's ``torch.manual_seed``); returns the CPU
+    generator, as PyTorch returns ``torch.default_generator``."""
     seed = int(seed)
     _seed[0] = seed
     _generators.clear()
     _generators["cpu"] = np.random.default_rng(seed)
-    return seed
+    return Generator._wrapping(_generators["cpu"], "cpu")
 
 
-seed = manual_seed
+def seed() -> int:
+    """Seed every generator from the operating system's entropy; returns the seed
+    (PyTorch's ``torch.seed``)."""
+    s = int(np.random.SeedSequence().entropy % (1 << 63))
+    manual_seed(s)
+    return s
 
 
 def initial_seed():
@@ -48,9 +54,20 @@ def default_generator(device="cpu"):
 class Generator:
     """A private stream of random numbers (``torch.Generator``), e.g. for data shuffling."""
 
+    #: PyTorch's seed of a new ``torch.Generator()``: a fresh generator gives the same
+    #: numbers every run until ``manual_seed`` is called.
+    DEFAULT_SEED = 67280421310721
+
     def __init__(self, device="cpu"):
         self.device = backend.normalize_device(device)
-        self._gen = np.random.default_rng()
+        self._gen = backend.module_for(self.device).random.default_rng(self.DEFAULT_SEED)
+
+    @classmethod
+    def _wrapping(cls, gen, device) -> Generator:
+        """A Generator object around an existing stream (the default one)."""
+        self = cls.__new__(cls)
+        self.device, self._gen = backend.normalize_device(device), gen
+        return self
 
     def manual_seed(self, seed: int) -> Generator:
         xp = backend.module_for(self.device)
