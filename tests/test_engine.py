@@ -669,3 +669,13 @@ def test_a_function_with_several_outputs_differentiates_the_first():
     with torch.no_grad():
         y2, _ = ScaleAndArgmax.apply(x)
     assert y2.grad_fn is None
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3)])
+def test_three_consumers_of_a_0d_tensor_all_count(shape):
+    """A node used by three or more ops sums their gradients in place after the second; a
+    0-d sum is a NumPy scalar, which cannot be added to in place: none may be lost."""
+    x = torch.ones(*shape, requires_grad=True)
+    d = x * 1
+    (d * 2 + d * 3 + d * 4 + d * 5).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(shape, 14.0))

@@ -192,7 +192,10 @@ def run(root, grad, order_counts: dict, retain_graph: bool, seen: set) -> dict:
                 elif id(prev) in sums:
                     prev += gi
                 else:
-                    prev = grads[parent] = prev + gi
+                    prev = prev + gi
+                    if prev.__class__ is not np.ndarray and isinstance(prev, np.generic):
+                        prev = np.asarray(prev)  # 0-d sums come back as scalars: keep arrays
+                    grads[parent] = prev         # (so that a third `+=` adds in place)
                     sums.add(id(prev))
             count = order_counts[parent] - 1
             order_counts[parent] = count
