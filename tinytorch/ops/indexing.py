@@ -175,3 +175,15 @@ def gather(x, dim, index):
 
 def index_select(x, dim, index):
     return IndexSelect.apply(x, index=index, dim=dim)
+
+
+def put_along(values, index, shape, axis):
+    """Zeros of ``shape`` with ``values`` put at ``index`` along ``axis`` (distinct indices).
+
+    The backward of every op that picks entries along a dim (max with dim, sort, topk):
+    y_j = x[index_j]  =>  dL/dx[index_j] = g_j, and 0 where no output came from.
+    """
+    xp = array_module(values)
+    out = xp.zeros(shape, dtype=values.dtype)
+    xp.put_along_axis(out, index, values, axis=axis)
+    return out

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.function import Function, is_tensor, wrap
 from ..backend import array_module
 from .dims import keepdim_shape, normalize_dim, normalize_dims
+from .indexing import put_along
 from .softmax import shifted_exp
 
 
@@ -141,11 +142,8 @@ class MaxAlongDim(Function):
         if not self.in_shape:
             return g
         (idx,) = self.saved
-        xp = array_module(g)
-        gx = xp.zeros(self.in_shape, dtype=g.dtype)
-        g = g if self.keepdim else xp.expand_dims(g, self.axis)
-        xp.put_along_axis(gx, idx, g, axis=self.axis)
-        return gx
+        g = g if self.keepdim else array_module(g).expand_dims(g, self.axis)
+        return put_along(g, idx, self.in_shape, self.axis)
 
 
 class LogSumExp(Function):

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.function import Function, wrap
 from ..backend import array_module
 from .dims import normalize_dim
+from .indexing import put_along
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopKResult = namedtuple("topk", ["values", "indices"])
@@ -63,10 +64,7 @@ class Sort(Function):
         if not self.in_shape:
             return g
         (idx,) = self.saved
-        xp = array_module(g)
-        gx = xp.zeros(self.in_shape, dtype=g.dtype)
-        xp.put_along_axis(gx, idx, g, axis=self.axis)
-        return gx
+        return put_along(g, idx, self.in_shape, self.axis)
 
 
 class TopK(Sort):
