@@ -46,7 +46,8 @@ EXTRA_MODULES = ("transformer.attention", "transformer.packing")
 #: Where the tables go (path relative to the repository root) and in which language.
 CHAPTERS = {"docs/02-derivatives.md": "en", "docs/es/02-derivatives.md": "es"}
 #: Files whose Tensor methods are searched for ops that no function of their own file applies.
-TENSOR_FILES = ("tinytorch/tensor.py", "tinytorch/tensor_methods.py")
+TENSOR_FILES = ("tinytorch/tensor.py", "tinytorch/tensor_methods.py",
+                "tinytorch/tensor_methods_inplace.py", "tinytorch/tensor_methods_ops.py")
 START, END = "<!-- op-table:start -->", "<!-- op-table:end -->"
 
 TEXT = {

@@ -273,6 +273,11 @@ def version_cell(t) -> list:
     return cell
 
 
+def array_of(x):
+    """The array behind a Tensor, or ``x`` itself (a number, an array)."""
+    return x.array if isinstance(x, Tensor) else x
+
+
 def array_from_data(data, dtype=None):
     """A new array holding a copy of ``data`` (a number, nested list, array or tensor).
 

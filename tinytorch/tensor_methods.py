@@ -3,8 +3,9 @@
 ``x + y`` calls ``ops.arithmetic.add``, ``x.softmax(-1)`` calls
 ``ops.softmax.softmax``: the forward and backward of every op live in ``ops/``,
 one file per family. ``backward()`` calls the engine; ``to``/``float``/``cuda``/...
-and ``clone`` call ``ops/conversion.py``. In-place methods (``add_``, ``mul_``,
-``zero_``, ...) are here too: they change ``.array`` and bump the version counter.
+and ``clone`` call ``ops/conversion.py``. The in-place methods (``add_``, ``mul_``,
+``zero_``, ...) are in tensor_methods_inplace.py, the newer ops' methods in
+tensor_methods_ops.py, ``type``/``new_*`` in tensor_methods_types.py.
 
 They are written in the class ``TensorMethods`` below and copied onto ``Tensor`` at
 the end of this file (see there why).
@@ -14,10 +15,9 @@ from __future__ import annotations
 
 import types
 
-from . import dtypes, random
+from . import dtypes
 from .autograd import engine
-from .autograd.grad_mode import _state
-from .backend import array_module, device_of, to_device
+from .backend import device_of
 from .ops import (
     arithmetic,
     conversion,
@@ -30,19 +30,10 @@ from .ops import (
     unary,
 )
 from .ops.dims import normalize_dim
-from .tensor import Tensor, version_cell
+from .tensor import Tensor
+from .tensor_methods_inplace import InPlaceMethods
 from .tensor_methods_ops import OpsMethods
 from .tensor_methods_types import TypeMethods, parse_to
-
-
-def _arr(x):
-    return x.array if isinstance(x, Tensor) else x
-
-
-def _everywhere(t):
-    """An all-True bool mask of t's shape: where(all, new, t) is "replace t" in graph form."""
-    xp = array_module(t.array)
-    return Tensor(xp.ones(t.shape, dtype=bool))
 
 
 class TensorMethods:
@@ -392,112 +383,6 @@ class TensorMethods:
     def triu(self, diagonal=0):
         return selection.triu(self, diagonal)
 
-    # -- in place (for optimizers and initialisation) ------------------------------------------
-    def _in_place(self, name, out_of_place, mutate, *others):
-        """Run ``mutate(array)`` on this tensor's memory, or, when a graph must be recorded,
-        compute ``out_of_place(alias, *others)`` and make this tensor its result."""
-        if _state.enabled and (self._requires_grad or any(
-                isinstance(o, Tensor) and o._requires_grad for o in others)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad is being used in an in-place "
-                    f"operation. Wrap the update in `with torch.no_grad():` (as optimizers and "
-                    f"nn.init do), or use the out-of-place form.")
-            if self.grad_fn is not None and self.grad_fn.is_view:
-                raise RuntimeError(
-                    f"{name}: this tensor is a view (of {self.grad_fn.name}) of a tensor that "
-                    f"requires grad; modifying it in place would not update its base's graph "
-                    f"(a silently wrong gradient). Use the out-of-place form, or .clone() the "
-                    f"view before modifying it.")
-            # The op reads a copy: its backward may save it, and the memory is overwritten below.
-            alias = Tensor(self.array.copy())
-            alias._requires_grad, alias.grad_fn = self._requires_grad, self.grad_fn
-            result = out_of_place(alias, *others)
-            if result.shape != self.shape:
-                raise RuntimeError(
-                    f"{name}: the result has shape {tuple(result.shape)} but the tensor being "
-                    f"modified in place has shape {tuple(self.shape)}")
-            self.array[...] = result.array
-            self.grad_fn, self._requires_grad = result.grad_fn, result._requires_grad
-        else:
-            try:
-                mutate(self.array)
-            except ValueError as e:
-                raise RuntimeError(f"{name}: {e} (tensor of shape {tuple(self.shape)})") from None
-        version_cell(self)[0] += 1
-        return self
-
-    def add_(self, other, *, alpha=1):
-        def mutate(a):
-            xp = array_module(a)
-            b = _arr(other)
-            xp.add(a, b if alpha == 1 else alpha * b, out=a)
-        return self._in_place("add_", lambda s, o: arithmetic.add(s, o, alpha=alpha), mutate, other)
-
-    def sub_(self, other, *, alpha=1):
-        return self.add_(other, alpha=-alpha)
-
-    def mul_(self, other):
-        return self._in_place("mul_", arithmetic.mul,
-                              lambda a: array_module(a).multiply(a, _arr(other), out=a), other)
-
-    def div_(self, other):
-        return self._in_place("div_", arithmetic.div,
-                              lambda a: array_module(a).divide(a, _arr(other), out=a), other)
-
-    def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._in_place("clamp_", lambda s: unary.clamp(s, min, max),
-                              lambda a: array_module(a).clip(a, min, max, out=a))
-
-    def zero_(self):
-        return self._in_place("zero_", lambda s: selection.masked_fill(s, _everywhere(s), 0),
-                              lambda a: a.fill(0))
-
-    def fill_(self, value):
-        def mutate(a):
-            a[...] = _arr(value)
-        return self._in_place("fill_", lambda s: selection.masked_fill(s, _everywhere(s), value),
-                              mutate)
-
-    def copy_(self, src):
-        def mutate(a):
-            a[...] = to_device(_arr(src), self.device) if isinstance(src, Tensor) else src
-        return self._in_place("copy_", lambda s, o: selection.where(_everywhere(s), o, s), mutate,
-                              src)
-
-    def masked_fill_(self, mask, value):
-        def mutate(a):
-            m = selection._bool_mask(mask, "masked_fill_")
-            array_module(a).copyto(a, a.dtype.type(_arr(value)), where=m)
-        return self._in_place("masked_fill_", lambda s: selection.masked_fill(s, mask, value),
-                              mutate)
-
-    def __setitem__(self, key, value):
-        def mutate(a):
-            k, _ = indexing._convert_key(key)
-            a[k] = _arr(value)
-        self._in_place("setitem", lambda s, v: indexing.index_put(s, key, v), mutate, value)
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
-    def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        return self.copy_(
-            random.uniform_array(self.shape, a, b, self.dtype, self.device, generator))
-
-    def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        return self.copy_(
-            random.normal_array(self.shape, mean, std, self.dtype, self.device, generator))
-
 
 # -- attaching the methods to Tensor ------------------------------------------------------------
 # Why not `class Tensor(TensorMethods)` in tensor.py? Every op returns a new Tensor, so the
@@ -522,6 +407,7 @@ def attach(methods) -> None:
 attach(TensorMethods)
 # More methods, one file per topic when this one would grow too long (each such module
 # defines a class of methods, imports ops and tensor.py, and never this module):
+attach(InPlaceMethods)  # add_, mul_, copy_, fill_, __setitem__, ...: tensor_methods_inplace.py
 attach(TypeMethods)  # type, new_tensor/new_zeros/..., is_floating_point: tensor_methods_types.py
 attach(OpsMethods)  # sort, topk, cumsum, scatter_, flip, lerp, ...: tensor_methods_ops.py
 

@@ -3,7 +3,7 @@ scatter and friends, flip/roll, the BLAS-style products, clamp_min/max, lerp, is
 
 Written as the class ``OpsMethods``; tensor_methods.py copies its methods onto Tensor
 (``attach``), like its own. In-place forms (``scatter_``, ``index_fill_``, ...) go
-through ``Tensor._in_place`` (tensor_methods.py), which bumps the version counter and
+through ``Tensor._in_place`` (tensor_methods_inplace.py), which bumps the version counter and
 records the graph when one is needed.
 """
 
@@ -20,11 +20,7 @@ from .ops import (
     sorting,
     unary,
 )
-from .tensor import Tensor
-
-
-def _arr(x):
-    return x.array if isinstance(x, Tensor) else x
+from .tensor import array_of
 
 
 class OpsMethods:
@@ -83,19 +79,19 @@ class OpsMethods:
         v = scatter._value_or_src(src, value, reduce, "scatter_")
 
         def mutate(a):
-            scatter.scatter_into(a, dim, index, _arr(v), "scatter_")
+            scatter.scatter_into(a, dim, index, array_of(v), "scatter_")
         return self._in_place("scatter_", lambda s, o: scatter.Scatter.apply(
             s, o, index=index, dim=dim), mutate, v)
 
     def scatter_add_(self, dim, index, src):
         def mutate(a):
-            scatter.scatter_into(a, dim, index, _arr(src), "scatter_add_", add=True)
+            scatter.scatter_into(a, dim, index, array_of(src), "scatter_add_", add=True)
         return self._in_place("scatter_add_", lambda s, o: scatter.scatter_add(s, dim, index, o),
                               mutate, src)
 
     def index_fill_(self, dim, index, value):
         def mutate(a):
-            a[...] = scatter.IndexFill().forward(a, _arr(value), _arr(index), dim)
+            a[...] = scatter.IndexFill().forward(a, array_of(value), array_of(index), dim)
         return self._in_place("index_fill_", lambda s, v: scatter.index_fill(s, dim, index, v),
                               mutate, value)
 
@@ -123,7 +119,7 @@ class OpsMethods:
 
     def lerp_(self, end, weight):
         def mutate(a):
-            a[...] = lerp.Lerp().forward(a, _arr(end), _arr(weight))
+            a[...] = lerp.Lerp().forward(a, array_of(end), array_of(weight))
         return self._in_place("lerp_", lambda s, e, w: lerp.lerp(s, e, w), mutate, end, weight)
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
