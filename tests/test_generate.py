@@ -20,7 +20,7 @@ import pytest
 
 import tinytorch as tt
 from transformer import Transformer, TransformerConfig, generate
-from transformer.generate import _beam_search, _log_softmax, _sample
+from transformer.generate import _beam_search, _log_softmax, _sample, _TranslationStepper
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -182,10 +182,10 @@ def test_beam_with_one_beam_is_greedy():
     for seed in SEEDS:
         model, src = _model(seed), tt.tensor(_sources())
         greedy, logits = generate(model, src, BOS, EOS, max_len=8, return_scores=True)
-        memory, src_pad = model.encode(src)
         with tt.no_grad():
-            beam, scores = _beam_search(model, memory, src_pad, BOS, EOS, 8, 1, 1.0,
-                                        use_cache=True, return_scores=True, ban=PAD)
+            step = _TranslationStepper(model.eval(), src, use_cache=True, ban=PAD)
+            bos = np.full((src.shape[0], 1), BOS, dtype=np.int64)
+            beam, scores = _beam_search(step, bos, EOS, 8, 1, 1.0, return_scores=True)
         assert beam == greedy
         for i in range(len(greedy)):
             assert scores[i] == pytest.approx(_sequence_score(logits[i], greedy[i], 1.0),

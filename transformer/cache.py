@@ -1,12 +1,13 @@
 """The key/value cache: what the decoder's attentions keep between decoding steps.
 
-At step t, the decoder's self-attention needs keys and values for positions 0..t.
-Without a cache the whole prefix goes through the decoder again at every step; with
-it, each self-attention keeps the keys and values of the earlier steps and only the
-new token is processed (its queries see all the cached keys: the causal mask is
-aligned to the last position). Cross-attention keys and values depend only on the
-encoder's memory: computed at the first step and reused. Same numbers, much less work
-(tests/test_generate.py checks both give the same tokens and logits).
+At step t, the decoder's self-attention (or a decoder-only model's) needs keys and
+values for positions 0..t. Without a cache the whole prefix goes through the decoder
+again at every step; with it, each self-attention keeps the keys and values of the
+earlier steps and only the new token is processed (its queries see all the cached
+keys: the causal mask is aligned to the last position). Cross-attention keys and
+values depend only on the encoder's memory: computed at the first step and reused.
+Same numbers, much less work (tests/test_generate.py checks both give the same tokens
+and logits).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class AttentionCache:
 
 
 class LayerCache:
-    """A decoder layer's two caches: its self-attention's and its cross-attention's."""
+    """A decoder layer's two caches: its self-attention's and its cross-attention's (a
+    decoder-only model's layers have no cross-attention: theirs stays empty)."""
 
     def __init__(self):
         self.self_attn = AttentionCache()
@@ -56,7 +58,8 @@ class LayerCache:
 
 
 class KVCache:
-    """The whole decoder's cache: one LayerCache per decoder layer."""
+    """The whole decoder's cache: one LayerCache per decoder layer (the Transformer's
+    ``decoder``, a DecoderOnly's ``blocks``)."""
 
     def __init__(self, num_layers: int):
         self.layers = [LayerCache() for _ in range(num_layers)]
@@ -64,7 +67,8 @@ class KVCache:
 
     @classmethod
     def for_model(cls, model) -> KVCache:
-        return cls(len(model.decoder.layers))
+        stack = model.decoder if hasattr(model, "decoder") else model.blocks
+        return cls(len(stack.layers))
 
     def reorder(self, index) -> None:
         """Keep the batch rows ``index`` (int64 tensor) in every layer (beam search)."""

@@ -1,4 +1,5 @@
-"""Decoding: turning a trained Transformer into output sequences.
+"""Decoding: turning a trained Transformer (a translation) or DecoderOnly (a prompt's
+continuation) into output sequences.
 
 ``generate(model, src, ...)`` picks the strategy:
 
@@ -60,21 +61,19 @@ class _Stepper:
 
     The pad token is never generated (its logit is -inf, as in fairseq): a generated pad
     would be masked out as padding when the prefix is re-read without the cache, and
-    it is not an output anyway.
+    it is not an output anyway. Subclasses say what the model reads (``run``).
     """
 
-    def __init__(self, model, memory, src_layout, use_cache, ban=None):
-        self.model, self.memory, self.src_layout = model, memory, src_layout
+    def __init__(self, model, use_cache, ban=None):
+        self.model, self.ban = model, ban
         self.cache = KVCache.for_model(model) if use_cache else None
-        self.ban = ban
 
     def __call__(self, prefix):
         """prefix (rows, t) int64 -> logits (rows, vocab) NumPy, for position t."""
         if self.cache is None:  # the whole prefix again
-            logits = self.model.decode(prefix, self.memory, self.src_layout)
+            logits = self.run(prefix)
         else:                   # only the tokens the cache has not seen (the last one)
-            logits = self.model.decode(prefix[:, self.cache.length:], self.memory,
-                                       self.src_layout, cache=self.cache)
+            logits = self.run(prefix[:, self.cache.length:])
         logits = logits[:, -1].numpy().copy()
         if self.ban is not None:
             logits[:, self.ban] = -np.inf
@@ -83,47 +82,128 @@ class _Stepper:
     def reorder(self, index):
         """Keep the rows ``index`` (NumPy int array): the beams that survived."""
         index = tt.tensor(index)
-        self.memory = self.memory.index_select(0, index)
-        self.src_layout = self.src_layout.take(index)
         if self.cache is not None:
             self.cache.reorder(index)
+        self.reorder_inputs(index)
+
+    def reorder_inputs(self, index):
+        """Keep the rows ``index`` of what the model reads besides the prefix."""
+
+
+class _TranslationStepper(_Stepper):
+    """An encoder-decoder: the source is encoded once; each step decodes the prefix."""
+
+    def __init__(self, model, src, use_cache, ban=None):
+        super().__init__(model, use_cache, ban)
+        self.memory, self.src_layout = model.encode(src)
+
+    def run(self, tokens):
+        return self.model.decode(tokens, self.memory, self.src_layout, cache=self.cache)
+
+    def reorder_inputs(self, index):
+        self.memory = self.memory.index_select(0, index)
+        self.src_layout = self.src_layout.take(index)
+
+
+class _LanguageModelStepper(_Stepper):
+    """A decoder-only model: the prefix (prompt and the tokens so far) is all it reads."""
+
+    def run(self, tokens):
+        return self.model(tokens, cache=self.cache)
 
 
 def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams: int = 1,
              length_penalty: float = 1.0, do_sample: bool = False, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
              return_scores: bool = False, generator=None):
-    """src (batch, src_len) int64 -> list of ``batch`` token lists (without bos/eos).
+    """Generate with any model that writes text left to right.
 
-    With ``return_scores``, also the per-step logits (greedy/sampling) or the final
-    beam scores (beam search), for testing and inspection. Options out of range
-    (``top_p`` outside (0, 1], ``temperature`` <= 0, ``num_beams`` or ``max_len`` < 1,
-    ``top_k`` < 1) raise ``DecodingOptionError``, a ValueError.
+    - a ``Transformer`` (translation): ``src`` (batch, src_len) int64 is the source;
+      each output starts from ``bos_id`` and holds at most ``max_len`` tokens;
+    - a ``DecoderOnly`` (GPT): ``src`` (batch, prompt_len) int64 is the prompt (rows
+      shorter than the longest padded at the end with the model's pad_id), and each
+      output is its continuation, at most ``max_len`` new tokens (and no further than
+      the model's positional table reaches); ``bos_id`` is not used;
+    - an ``EncoderOnly`` (BERT) does not generate: it fills masked words (masked_lm.py).
+
+    Returns a list of ``batch`` token lists (without bos, prompt and eos). Generation
+    stops at ``eos_id``. With ``return_scores``, also the per-step logits
+    (greedy/sampling) or the final beam scores (beam search), for testing and
+    inspection. Options out of range (``top_p`` outside (0, 1], ``temperature`` <= 0,
+    ``num_beams`` or ``max_len`` < 1, ``top_k`` < 1) raise ``DecodingOptionError``, a
+    ValueError.
     """
     _check_options(max_len, num_beams, length_penalty, do_sample, temperature, top_k, top_p)
+    if not (hasattr(model, "encode") or hasattr(model, "lm_head")):
+        raise TypeError(f"generate: a {type(model).__name__} does not write text left to right "
+                        f"(an EncoderOnly fills masked words: see transformer.masked_lm); give "
+                        f"a Transformer or a DecoderOnly")
     was_training = model.training
     model.eval()
+    options = dict(max_len=max_len, num_beams=num_beams, length_penalty=length_penalty,
+                   do_sample=do_sample, temperature=temperature, top_k=top_k, top_p=top_p,
+                   use_cache=use_cache, return_scores=return_scores, generator=generator)
     try:
         with tt.no_grad():
-            memory, src_layout = model.encode(src)
-            pad_id = getattr(getattr(model, "config", None), "pad_id", None)
-            ban = pad_id if pad_id not in (bos_id, eos_id) else None
-            if num_beams > 1:
-                return _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams,
-                                    length_penalty, use_cache, return_scores, ban)
-            return _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sample,
-                                     temperature, top_k, top_p, use_cache, return_scores, generator,
-                                     ban)
+            ban = _banned(model, bos_id, eos_id)
+            if hasattr(model, "encode"):
+                bos = np.full((src.shape[0], 1), bos_id, dtype=np.int64)
+                return _decode(_TranslationStepper(model, src, use_cache, ban), bos, eos_id,
+                               options)
+            return _continue_prompts(model, src, eos_id, ban, options)
     finally:
         model.train(was_training)
 
 
-def _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sample, temperature,
-                      top_k, top_p, use_cache, return_scores, generator, ban=None):
-    batch = memory.shape[0]
-    step = _Stepper(model, memory, src_layout, use_cache, ban)
-    prefix = np.full((batch, 1), bos_id, dtype=np.int64)
-    done = np.zeros(batch, dtype=bool)
+def _banned(model, bos_id, eos_id):
+    """The pad id, never to be generated, unless it doubles as bos or eos (GPT-2's)."""
+    pad_id = getattr(getattr(model, "config", None), "pad_id", None)
+    return pad_id if pad_id not in (bos_id, eos_id) else None
+
+
+def _continue_prompts(model, prompts, eos_id, ban, options):
+    """A decoder-only model's continuations of ``prompts`` (batch, prompt_len). Prompts of
+    one length run as one batch; rows of other lengths run as other batches, so that
+    every prompt's positions start at 0 (the same tokens as one prompt at a time)."""
+    cfg = model.config
+    ids = prompts.cpu().numpy()
+    lengths = ids.shape[1] - np.argmax(np.flip(ids != cfg.pad_id, axis=1), axis=1)
+    lengths[(ids == cfg.pad_id).all(axis=1)] = 0
+    if lengths.min() < 1 or lengths.max() >= cfg.max_len:
+        raise DecodingOptionError(
+            f"generate: each prompt needs 1 to {cfg.max_len - 1} tokens (the model reads "
+            f"{cfg.max_len} positions), got {lengths.min()} to {lengths.max()}")
+    outputs, scores = [None] * len(ids), [None] * len(ids)
+    for n in np.unique(lengths):
+        rows = np.nonzero(lengths == n)[0]
+        opts = dict(options, max_len=min(options["max_len"], cfg.max_len - int(n)))
+        prefix = ids[rows, :n]
+        got = _decode(_LanguageModelStepper(model, opts["use_cache"], ban), prefix, eos_id, opts)
+        tokens, got_scores = got if opts["return_scores"] else (got, None)
+        for i, row in enumerate(rows):
+            outputs[row] = tokens[i]
+            scores[row] = None if got_scores is None else got_scores[i]
+    if not options["return_scores"]:
+        return outputs
+    if options["num_beams"] > 1:
+        return outputs, np.array(scores)
+    return outputs, scores  # per-row (steps, vocab) arrays: rows may run different steps
+
+
+def _decode(step, prefix, eos_id, o):
+    """Greedy, sampling or beam search from ``prefix`` (rows, start) NumPy int64."""
+    if o["num_beams"] > 1:
+        return _beam_search(step, prefix, eos_id, o["max_len"], o["num_beams"],
+                            o["length_penalty"], o["return_scores"])
+    return _greedy_or_sample(step, prefix, eos_id, o["max_len"], o["do_sample"],
+                             o["temperature"], o["top_k"], o["top_p"], o["return_scores"],
+                             o["generator"])
+
+
+def _greedy_or_sample(step, prefix, eos_id, max_len, do_sample, temperature, top_k, top_p,
+                      return_scores, generator):
+    start = prefix.shape[1]
+    done = np.zeros(prefix.shape[0], dtype=bool)
     all_logits = []
     for _ in range(max_len):
         logits = step(tt.tensor(prefix))                   # (batch, vocab)
@@ -137,7 +217,7 @@ def _greedy_or_sample(model, memory, src_layout, bos_id, eos_id, max_len, do_sam
         done |= nxt == eos_id
         if done.all():
             break
-    out = [_strip(row[1:], eos_id) for row in prefix]
+    out = [_strip(row[start:], eos_id) for row in prefix]
     return (out, np.stack(all_logits, axis=1)) if return_scores else out
 
 
@@ -175,19 +255,18 @@ def _sample(logits, temperature, top_k, top_p, generator):
     return (cdf <= u).sum(axis=-1)                        # first token whose cdf exceeds u
 
 
-def _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams, length_penalty,
-                 use_cache, return_scores, ban=None):
+def _beam_search(step, prefix, eos_id, max_len, num_beams, length_penalty, return_scores):
     """Beam search with a length penalty: score = sum log p / len ** length_penalty.
 
-    Every source sentence keeps ``num_beams`` hypotheses; a hypothesis that emits eos is
-    moved to the finished list. A sentence stops when it has ``num_beams`` finished
-    hypotheses and no live one can beat the worst of them (early stop on EOS).
+    Every input row keeps ``num_beams`` hypotheses, all starting from its ``prefix``; a
+    hypothesis that emits eos is moved to the finished list. A row stops when it has
+    ``num_beams`` finished hypotheses and no live one can beat the worst of them (early
+    stop on EOS).
     """
-    batch = memory.shape[0]
+    batch, start = prefix.shape
     rows = np.repeat(np.arange(batch), num_beams)
-    step = _Stepper(model, memory, src_layout, use_cache, ban)
     step.reorder(rows)                                      # (batch * beams, ...)
-    prefix = np.full((batch * num_beams, 1), bos_id, dtype=np.int64)
+    prefix = prefix[rows]
     scores = np.zeros((batch, num_beams))
     scores[:, 1:] = -np.inf                                # all beams start identical: keep one
     finished = [[] for _ in range(batch)]                  # (score, tokens)
@@ -209,7 +288,7 @@ def _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams, 
                 if tok == eos_id:
                     if not closed[b]:
                         finished[b].append((sc / t ** length_penalty,
-                                            [int(x) for x in prefix[src_row, 1:]]))
+                                            [int(x) for x in prefix[src_row, start:]]))
                     continue
                 keep_rows.append(src_row)
                 keep_tok.append(tok)
@@ -236,13 +315,14 @@ def _beam_search(model, memory, src_layout, bos_id, eos_id, max_len, num_beams, 
         if closed.all():
             break
     results, best_scores = [], []
-    n = prefix.shape[1] - 1                                # tokens in each live beam
+    n = prefix.shape[1] - start                            # tokens in each live beam
     for b in range(batch):
         if not closed[b]:  # max_len reached: the live beams compete with the finished ones
             for i in range(num_beams):
                 if np.isfinite(scores[b, i]):
                     finished[b].append((scores[b, i] / n ** length_penalty,
-                                        [int(x) for x in prefix[b * num_beams + i, 1:]]))
+                                        [int(x) for x in prefix[b * num_beams + i,
+                                                                start:]]))
         sc, toks = max(finished[b], key=lambda s: s[0])
         results.append(toks)
         best_scores.append(sc)

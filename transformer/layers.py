@@ -37,13 +37,16 @@ class EncoderLayer(nn.Module):
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
 
-    def forward(self, x, mask=None):
-        """``mask``: the AttentionMask of the self-attention (the source's padding)."""
+    def forward(self, x, mask=None, cache=None):
+        """``mask``: the AttentionMask of the self-attention (the source's padding, or the
+        causal mask of a decoder-only model); ``cache``: a LayerCache (cache.py) while a
+        decoder-only model generates token by token (its self-attention part is used)."""
+        self_cache = None if cache is None else cache.self_attn
         if self.norm_first:
             h = self.norm1(x)
-            x = x + self.dropout1(self.self_attn(h, h, h, mask))
+            x = x + self.dropout1(self.self_attn(h, h, h, mask, self_cache))
             return x + self.dropout2(self.feed_forward(self.norm2(x)))
-        x = self.norm1(x + self.dropout1(self.self_attn(x, x, x, mask)))
+        x = self.norm1(x + self.dropout1(self.self_attn(x, x, x, mask, self_cache)))
         return self.norm2(x + self.dropout2(self.feed_forward(x)))
 
 
@@ -96,9 +99,11 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.norm = norm
 
-    def forward(self, x, mask=None):
-        for layer in self.layers:
-            x = layer(x, mask)
+    def forward(self, x, mask=None, cache=None):
+        """``cache``: a KVCache (cache.py) when the stack runs a decoder-only model that
+        generates token by token."""
+        for i, layer in enumerate(self.layers):
+            x = layer(x, mask, None if cache is None else cache.layers[i])
         return self.norm(x) if self.norm is not None else x
 
 

@@ -21,6 +21,7 @@ import tinytorch as tt
 from tinytorch import nn
 from tinytorch.nn import functional as F
 
+from .feedforward import ACTIVATIONS
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer
 from .layout import AttentionMask, Layout
 from .positional import LearnedPositionalEmbedding, PositionalEncoding, TokenEmbedding
@@ -38,7 +39,7 @@ class TransformerConfig:
     num_decoder_layers: int = 3
     dim_feedforward: int = 1024
     dropout: float = 0.1
-    activation: str = "relu"
+    activation: str = "relu"         # or "gelu", or "gelu_tanh" (GPT-2's approximation)
     norm_first: bool = False        # False: post-LN (the paper); True: pre-LN
     final_norm: bool = True         # a LayerNorm after each stack, as nn.Transformer has
     max_len: int = 256
@@ -46,6 +47,7 @@ class TransformerConfig:
     tie_embeddings: bool = True     # one matrix for source, target and output projection
     positional: str = "sinusoidal"  # or "learned"
     layer_norm_eps: float = 1e-5
+    scale_embeddings: bool = True   # embeddings times sqrt(d_model), as in the paper (GPT-2: no)
 
     def __post_init__(self):
         # Checked here, so a bad value (typed by a user, or read from a damaged checkpoint)
@@ -71,11 +73,11 @@ class TransformerConfig:
             raise bad("dropout", "a probability between 0 and 1")
         if not (number(self.layer_norm_eps) and 0 < self.layer_norm_eps < math.inf):
             raise bad("layer_norm_eps", "a small positive number, like 1e-5")
-        for name in ("norm_first", "final_norm", "tie_embeddings"):
+        for name in ("norm_first", "final_norm", "tie_embeddings", "scale_embeddings"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "True or False")
-        if not (isinstance(self.activation, str) and self.activation in ("relu", "gelu")):
-            raise bad("activation", "'relu' or 'gelu'")
+        if not (isinstance(self.activation, str) and self.activation in ACTIVATIONS):
+            raise bad("activation", "'relu', 'gelu' or 'gelu_tanh'")
         if not (isinstance(self.positional, str)
                 and self.positional in ("sinusoidal", "learned")):
             raise bad("positional", "'sinusoidal' or 'learned'")
@@ -114,6 +116,10 @@ def _layer_args(cfg):
                 layer_norm_eps=cfg.layer_norm_eps)
 
 
+def _embedding(cfg, vocab_size):
+    return TokenEmbedding(vocab_size, cfg.d_model, cfg.pad_id, scale=cfg.scale_embeddings)
+
+
 def _final_norm(cfg):
     return nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps) if cfg.final_norm else None
 
@@ -135,9 +141,9 @@ class Transformer(nn.Module):
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.config = cfg = config
-        self.src_embed = TokenEmbedding(cfg.src_vocab_size, cfg.d_model, cfg.pad_id)
+        self.src_embed = _embedding(cfg, cfg.src_vocab_size)
         self.tgt_embed = (self.src_embed if cfg.tie_embeddings else
-                          TokenEmbedding(cfg.tgt_vocab_size, cfg.d_model, cfg.pad_id))
+                          _embedding(cfg, cfg.tgt_vocab_size))
         self.src_pos = _positions(cfg)
         self.tgt_pos = _positions(cfg)
         self.encoder = Encoder([EncoderLayer(**_layer_args(cfg))
@@ -220,13 +226,21 @@ class Transformer(nn.Module):
 class DecoderOnly(nn.Module):
     """GPT-style causal language model: ids (batch, len) -> next-token logits (batch, len, vocab).
 
-    Each layer is an encoder layer with a causal mask (self-attention only, no memory).
+    Each block is an encoder layer under a causal mask: self-attention only, no memory
+    to read, and position i sees positions 0..i. It learns by next-token prediction,
+    the decoder's teacher forcing without a source: a sentence ``[bos, w1 .. wn, eos]``
+    is read as ``ids_in = [bos, w1 .. wn]`` and must predict ``ids_out = [w1 .. wn, eos]``
+    (``loss``). GPT-2 is this model with learned positions, pre-LN, GELU (tanh) and
+    unscaled embeddings (transformer/gpt2/).
+
+    Rows shorter than the batch are padded at the end (right padding): under the causal
+    mask no real token sees the padding after it, so no padding mask is needed.
     """
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.config = cfg = config
-        self.embed = TokenEmbedding(cfg.tgt_vocab_size, cfg.d_model, cfg.pad_id)
+        self.embed = _embedding(cfg, cfg.tgt_vocab_size)
         self.pos = _positions(cfg)
         self.blocks = Encoder([EncoderLayer(**_layer_args(cfg))
                                for _ in range(cfg.num_decoder_layers)], _final_norm(cfg))
@@ -234,9 +248,46 @@ class DecoderOnly(nn.Module):
         if cfg.tie_embeddings:
             self.lm_head.weight = self.embed.embedding.weight
 
-    def forward(self, ids):
-        x = self.pos(self.embed(ids))                               # (batch, len, d_model)
-        return self.lm_head(self.blocks(x, AttentionMask(causal=True)))
+    def hidden_states(self, ids, cache=None, layout=None):
+        """ids (batch, len) -> the last block's states (batch, len, d_model).
+
+        ``cache`` (a KVCache, cache.py): ids holds only the new tokens, which follow the
+        ``cache.length`` positions seen before. ``layout``: a packed Layout of ids (the
+        fast path of ``loss``): the states are then (tokens, d_model).
+        """
+        offset = 0 if cache is None else cache.length
+        layout = Layout() if layout is None else layout
+        x = self.pos(self.embed(ids), offset=offset)                 # (batch, len, d_model)
+        x = self.blocks(layout.pack(x), AttentionMask(layout, causal=True), cache)
+        if cache is not None:
+            cache.length += ids.shape[1]
+        return x
+
+    def forward(self, ids, cache=None):
+        """ids (batch, len) -> logits (batch, len, vocab): position i scores token i + 1."""
+        return self.lm_head(self.hidden_states(ids, cache))
+
+    def loss(self, ids_in, ids_out, label_smoothing: float = 0.0):
+        """Mean next-token cross-entropy over the positions whose target is not padding:
+
+            F.cross_entropy(self(ids_in).reshape(-1, vocab), ids_out.reshape(-1),
+                            ignore_index=pad_id, label_smoothing=label_smoothing)
+
+        which is exactly what runs with fast paths off. The fast path (as in
+        ``Transformer.loss``) runs the blocks on the real tokens only (packed) and the
+        head fused with the loss: same number, same gradients.
+        """
+        pad = self.config.pad_id
+        if not tt.fast_paths_enabled():
+            logits = self(ids_in)                                    # (batch, len, vocab)
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids_out.reshape(-1),
+                                   ignore_index=pad, label_smoothing=label_smoothing)
+        layout = Layout(ids_in == pad, packed=True, keep=(ids_in != pad) | (ids_out != pad))
+        x = self.hidden_states(ids_in, layout=layout)                # (tokens, d_model)
+        return F.linear_cross_entropy(
+            x, self.lm_head.weight, layout.pack(ids_out), linear_bias=self.lm_head.bias,
+            ignore_index=pad, label_smoothing=label_smoothing,
+            options=nn.LinearCrossEntropyOptions())
 
 
 class EncoderOnly(nn.Module):
@@ -247,7 +298,7 @@ class EncoderOnly(nn.Module):
     def __init__(self, config: TransformerConfig, num_classes: int = 2):
         super().__init__()
         self.config = cfg = config
-        self.embed = TokenEmbedding(cfg.src_vocab_size, cfg.d_model, cfg.pad_id)
+        self.embed = _embedding(cfg, cfg.src_vocab_size)
         self.pos = _positions(cfg)
         self.encoder = Encoder([EncoderLayer(**_layer_args(cfg))
                                 for _ in range(cfg.num_encoder_layers)], _final_norm(cfg))

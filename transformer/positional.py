@@ -77,10 +77,12 @@ class TokenEmbedding(nn.Module):
     """ids (batch, len) -> (batch, len, d_model), the looked-up vectors times sqrt(d_model).
 
     The scale (from the paper) puts the embeddings on the same footing as the
-    positional encoding, whose entries have magnitude ~1.
+    positional encoding, whose entries have magnitude ~1. ``scale=False`` leaves the
+    vectors as they are (GPT-2 and BERT: their learned positions are trained to match).
     """
 
-    def __init__(self, vocab_size: int, d_model: int, padding_idx: int | None = None):
+    def __init__(self, vocab_size: int, d_model: int, padding_idx: int | None = None,
+                 scale: bool = True):
         super().__init__()
         self.vocab_size, self.d_model = vocab_size, d_model
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=padding_idx)
@@ -88,7 +90,7 @@ class TokenEmbedding(nn.Module):
         if padding_idx is not None:
             with tt.no_grad():
                 self.embedding.weight[padding_idx] = 0
-        self.scale = math.sqrt(d_model)
+        self.scale = math.sqrt(d_model) if scale else 1.0
 
     @property
     def weight(self):
@@ -96,4 +98,5 @@ class TokenEmbedding(nn.Module):
 
     def forward(self, ids):
         # (out-of-vocabulary ids and float ids are refused by the embedding op, with the sizes)
-        return self.embedding(ids) * self.scale
+        x = self.embedding(ids)
+        return x * self.scale if self.scale != 1.0 else x
