@@ -20,7 +20,13 @@ import pytest
 
 import tinytorch as tt
 from transformer import Transformer, TransformerConfig, generate
-from transformer.generate import _beam_search, _log_softmax, _sample, _TranslationStepper
+from transformer.generate import (
+    _beam_search,
+    _log_softmax,
+    _sample,
+    _TranslationStepper,
+    sampling_probabilities,
+)
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -266,6 +272,25 @@ def test_sample_follows_the_filtered_softmax():
     assert p[:2].sum() < 0.8 <= p[:3].sum()
     np.testing.assert_allclose(freq(top_p=0.8), softmax(top3), atol=tol)
     assert freq()[5] == 0
+
+
+def test_sampling_probabilities_exactly():
+    """The distribution itself, exactly: temperature divides, top_k and top_p cut and
+    renormalise (the docs' GPT chapter shows these numbers on one prompt)."""
+    logits = np.array([[2.0, 1.0, 0.5, 0.0, -1.0]])
+
+    def softmax(x):
+        e = np.exp(x - x.max())
+        return e / e.sum()
+
+    np.testing.assert_allclose(sampling_probabilities(logits), softmax(logits), rtol=1e-12)
+    np.testing.assert_allclose(sampling_probabilities(logits, temperature=0.5),
+                               softmax(logits * 2), rtol=1e-12)
+    top2 = np.array([[*softmax(logits[0, :2]), 0, 0, 0]])
+    np.testing.assert_allclose(sampling_probabilities(logits, top_k=2), top2, rtol=1e-12)
+    p = softmax(logits[0])
+    assert p[0] < 0.6 <= p[:2].sum()                    # top_p=0.6 keeps exactly two
+    np.testing.assert_allclose(sampling_probabilities(logits, top_p=0.6), top2, rtol=1e-12)
 
 
 def test_generate_restores_training_mode():

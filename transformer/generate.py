@@ -231,11 +231,19 @@ def _log_softmax(x):
     return tt.log_softmax(tt.from_numpy(x), dim=-1).numpy()
 
 
-def _sample(logits, temperature, top_k, top_p, generator):
-    """One draw per row from softmax(logits / T), after top-k / top-p filtering."""
-    if temperature <= 0:
-        raise ValueError(f"generate: temperature must be > 0, got {temperature}")
-    logits = logits.astype(np.float64) / temperature
+def sampling_probabilities(logits, temperature: float = 1.0, top_k: int | None = None,
+                           top_p: float | None = None):
+    """The distribution sampling draws the next token from: (rows, vocab) logits ->
+    (rows, vocab) float64 probabilities, in three steps.
+
+    1. temperature: softmax(logits / T). T < 1 sharpens (the likely tokens gain), T > 1
+       flattens (rare tokens get drawn more often); T -> 0 would be greedy.
+    2. top_k: only the k likeliest tokens keep their logits; the rest get -inf.
+    3. top_p (nucleus): sort the tokens by probability and keep the smallest prefix whose
+       mass reaches p; renormalise. Unlike top_k, the number kept adapts: a peaked
+       distribution keeps few tokens, a flat one many.
+    """
+    logits = np.asarray(logits, dtype=np.float64) / temperature
     if top_k is not None and 0 < top_k < logits.shape[-1]:
         kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
         logits = np.where(logits < kth, -np.inf, logits)
@@ -249,6 +257,14 @@ def _sample(logits, temperature, top_k, top_p, generator):
         np.put_along_axis(keep, order, keep_sorted, axis=-1)
         probs = np.where(keep, probs, 0.0)
         probs /= probs.sum(axis=-1, keepdims=True)
+    return probs
+
+
+def _sample(logits, temperature, top_k, top_p, generator):
+    """One draw per row from ``sampling_probabilities`` (inverse transform sampling)."""
+    if temperature <= 0:
+        raise ValueError(f"generate: temperature must be > 0, got {temperature}")
+    probs = sampling_probabilities(logits, temperature, top_k, top_p)
     rng = generator._gen if generator is not None else tt.random.default_generator("cpu")
     cdf = np.cumsum(probs, axis=-1)
     u = rng.random((probs.shape[0], 1)) * cdf[:, -1:]     # in [0, total): never past the end
