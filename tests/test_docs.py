@@ -59,9 +59,22 @@ def doctest_blocks(text: str) -> list[tuple[int, str]]:
             for m in PYTHON_BLOCK.finditer(text) if m.group(1).lstrip().startswith(">>>")]
 
 
+# A chapter whose examples need an optional extra says so in one line of its own:
+# <!-- doctest requires: safetensors -->   (its examples are skipped when one is missing)
+REQUIRES = re.compile(r"^<!-- doctest requires: ([\w., -]+) -->[ \t]*$", re.MULTILINE)
+
+
+def required_modules(text: str) -> list[str]:
+    return [name.strip() for m in REQUIRES.finditer(text) for name in m.group(1).split(",")
+            if name.strip()]
+
+
 @pytest.mark.parametrize("path", _md_files(), ids=_id)
 def test_examples_run(path):
-    blocks = doctest_blocks(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    for module in required_modules(text):
+        pytest.importorskip(module, reason=f"{_id(path)}'s examples need {module} (an extra)")
+    blocks = doctest_blocks(text)
     if not blocks:
         assert path.name == INDEX, (
             f"{_id(path)} has no ```python block starting with >>>: every chapter shows "
