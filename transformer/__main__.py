@@ -28,6 +28,7 @@ from .cli_args import (Parser, UsageError, directory, existing_file, existing_pa
                        non_negative_int, png_file, positive_float, positive_int, top_p)
 from .data.corpus import CorpusError
 from .generate import DecodingOptionError
+from .gpt2.cli import add_commands as gpt2_commands
 from .plots import MissingDependency
 from .train_args import TrainArgs, flag
 
@@ -343,6 +344,7 @@ def build_parser() -> Parser:
                    help="seed of the built-in corpus, or of the held-out test split of a "
                    "corpus directory without test.tsv")
     e.set_defaults(fn=cmd_evaluate)
+    gpt2_commands(sub)  # python -m transformer gpt2 generate --model DIR "Hello" (gpt2/cli.py)
     return p
 
 
