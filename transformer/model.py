@@ -24,6 +24,7 @@ from tinytorch.nn import functional as F
 from .feedforward import ACTIVATIONS
 from .layers import Decoder, DecoderLayer, Encoder, EncoderLayer
 from .layout import AttentionMask, Layout
+from .packing import pack_rows
 from .positional import LearnedPositionalEmbedding, PositionalEncoding, TokenEmbedding
 
 
@@ -307,13 +308,47 @@ class EncoderOnly(nn.Module):
             self.mlm_head.weight = self.embed.embedding.weight
         self.cls_head = nn.Linear(cfg.d_model, num_classes)
 
-    def forward(self, ids):
-        mask = AttentionMask(Layout.of(ids, self.config.pad_id))    # padding only
-        return self.encoder(self.pos(self.embed(ids)), mask)
+    def forward(self, ids, layout=None):
+        """ids (batch, len) -> hidden states (batch, len, d_model). ``layout``: a packed
+        Layout of ids (the fast path of ``loss``): the states are then (tokens, d_model)."""
+        layout = Layout.of(ids, self.config.pad_id) if layout is None else layout
+        x = self.pos(self.embed(ids))                                # (batch, len, d_model)
+        return self.encoder(layout.pack(x), AttentionMask(layout))   # padding only
 
     def mlm_logits(self, ids):
         """(batch, len, vocab): what token belongs at each (masked) position."""
         return self.mlm_head(self(ids))
+
+    def loss(self, ids, labels, label_smoothing: float = 0.0):
+        """Mean cross-entropy of the masked-token predictions: ids (batch, len) is the
+        masked input, labels (batch, len) the original token at each chosen position and
+        pad_id everywhere else (masked_lm.mask_tokens makes both). Only the chosen
+        positions count:
+
+            F.cross_entropy(self.mlm_logits(ids).reshape(-1, vocab), labels.reshape(-1),
+                            ignore_index=pad_id, label_smoothing=label_smoothing)
+
+        which is exactly what runs with fast paths off. The fast path computes the same
+        number and gradients: the encoder runs on the real tokens only (packed), and the
+        head runs fused with the loss (``F.linear_cross_entropy``) on the chosen rows
+        only, about 15% of them, so the (tokens, vocab) logits are never built.
+        """
+        pad = self.config.pad_id
+        if not tt.fast_paths_enabled():
+            logits = self.mlm_logits(ids)                            # (batch, len, vocab)
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                   ignore_index=pad, label_smoothing=label_smoothing)
+        layout = Layout(ids == pad, packed=True, keep=(ids != pad) | (labels != pad))
+        x = self(ids, layout)                                        # (tokens, d_model)
+        kept = layout.index.cpu().numpy()                            # (tokens,) flat positions
+        targets = labels.reshape(-1).cpu().numpy()[kept]             # (tokens,)
+        chosen = (targets != pad).nonzero()[0]                       # (chosen,) rows of x
+        index = tt.tensor(chosen, device=x.device)
+        return F.linear_cross_entropy(
+            pack_rows(x, index.array), self.mlm_head.weight,
+            tt.tensor(targets[chosen], device=x.device), linear_bias=self.mlm_head.bias,
+            ignore_index=pad, label_smoothing=label_smoothing,
+            options=nn.LinearCrossEntropyOptions())
 
     def classify(self, ids):
         """(batch, num_classes) logits from the first position's hidden state."""
