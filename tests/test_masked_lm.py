@@ -74,3 +74,34 @@ def test_encoder_only_loss_counts_the_chosen_positions_only():
         plain = F.cross_entropy(tt.tensor(logits.reshape(-1, VOCAB)),
                                 tt.tensor(labels.reshape(-1)), ignore_index=PAD).item()
     np.testing.assert_allclose(loss, plain, rtol=1e-10)
+
+
+def test_the_mask_token_is_appended_and_moves_no_other_id(tmp_path):
+    from transformer.tokenizer import BPETokenizer
+
+    tok = BPETokenizer.train(["hola mundo"] * 20 + ["el banco está cerca"] * 20, 300)
+    before = tok.get_vocab()
+    assert tok.mask_id is None
+    assert tok.add_special_tokens(["<mask>"]) == [len(before)]
+    assert tok.mask_id == len(before) == len(tok) - 1
+    assert {t: i for t, i in tok.get_vocab().items() if t != "<mask>"} == before
+    ids = tok.encode("hola") + [tok.mask_id] + tok.encode(" mundo")
+    assert tok.decode(ids) == "hola mundo"                   # decode leaves it out
+    assert tok.decode(ids, skip_special=False) == "hola<mask> mundo"
+    assert tok.mask_id not in tok.encode("hola <mask>")       # never produced from text
+    for again in (BPETokenizer.from_dict(tok.to_dict()), _saved_and_loaded(tok, tmp_path)):
+        assert again.mask_id == tok.mask_id and again.get_vocab() == tok.get_vocab()
+    with pytest.raises(ValueError, match="is a token already"):
+        tok.add_special_tokens(["<mask>"])
+    plain = BPETokenizer.train(["hola mundo"] * 20, 300)
+    assert "added_special_tokens" not in plain.to_dict()      # older files stay as they were
+    damaged = dict(tok.to_dict(), added_special_tokens="<mask>")
+    with pytest.raises(ValueError, match="added_special_tokens"):
+        BPETokenizer.from_dict(damaged)
+
+
+def _saved_and_loaded(tok, tmp_path):
+    from transformer.tokenizer import BPETokenizer
+
+    tok.save(tmp_path / "tok.json")
+    return BPETokenizer.load(tmp_path / "tok.json")

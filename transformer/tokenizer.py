@@ -52,9 +52,10 @@ one, one with tabs, no-break spaces or combining accents, survives
 produces it.
 
 Ids: 0 ``<pad>``, 1 ``<bos>``, 2 ``<eos>``, 3 ``<unk>``, 4..259 the bytes, then the
-characters in code-point order, then one id per merge in the order learned. Special
-tokens are never produced from text: the string "<pad>" in a sentence is just the
-characters "<", "pad", ">".
+characters in code-point order, then one id per merge in the order learned, then any
+special tokens added later (``add_special_tokens``: a masked language model's ``<mask>``),
+so that adding one moves no other id. Special tokens are never produced from text: the
+string "<pad>" in a sentence is just the characters "<", "pad", ">".
 
 >>> tok = BPETokenizer.train(["hola mundo"] * 50 + ["hello world"] * 50, vocab_size=300)
 >>> tok.tokenize("hola mundo")
@@ -143,6 +144,7 @@ class BPETokenizer:
     special_tokens = SPECIAL_TOKENS
     pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
     pad_token, bos_token, eos_token, unk_token = SPECIAL_TOKENS
+    mask_token = "<mask>"
 
     def __init__(self, alphabet: Iterable[str], merges: Sequence[tuple[str, str]]):
         """The vocabulary is rebuilt from ``alphabet`` (single characters) and ``merges``.
@@ -163,7 +165,33 @@ class BPETokenizer:
         self._merges: list[tuple[str, str]] = []
         for left, right in merges:
             self._add_merge(left, right)
+        self._added: list[str] = []  # special tokens appended after the merges
         self._cache: dict[str, list[int]] = {}
+
+    def add_special_tokens(self, tokens: Sequence[str]) -> list[int]:
+        """Append special tokens (``["<mask>"]`` for a masked language model) at the end
+        of the vocabulary; return their ids. No other id moves. Like ``<pad>``, they are
+        never produced by ``encode`` and ``decode`` leaves them out; ``to_dict`` keeps them.
+        """
+        if isinstance(tokens, str):
+            raise TypeError("add_special_tokens expects a list of strings, e.g. ['<mask>']")
+        ids = []
+        for token in tokens:
+            if not isinstance(token, str) or not token:
+                raise ValueError(f"add_special_tokens: {token!r} is not a non-empty string")
+            if token in self._token_to_id:
+                raise ValueError(f"add_special_tokens: {token!r} is a token already "
+                                 f"(id {self._token_to_id[token]})")
+            self._token_to_id[token] = len(self._id_to_token)
+            self._id_to_token.append(token)
+            self._added.append(token)
+            ids.append(self._token_to_id[token])
+        return ids
+
+    @property
+    def mask_id(self) -> int | None:
+        """The id of ``<mask>`` if it was added (add_special_tokens), else None."""
+        return self._token_to_id[self.mask_token] if self.mask_token in self._added else None
 
     def _add_merge(self, left: str, right: str) -> int:
         """Record merge (left, right); return the merged token's id (new, or existing)."""
@@ -375,7 +403,8 @@ class BPETokenizer:
         return [self._id_to_token[i] for i in self.encode(text)]
 
     def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
-        """The text for ``ids``. With ``skip_special``, ``<pad>``/``<bos>``/``<eos>`` vanish.
+        """The text for ``ids``. With ``skip_special``, ``<pad>``/``<bos>``/``<eos>`` (and
+        added special tokens, such as ``<mask>``) vanish.
 
         Consecutive byte tokens are joined and decoded as UTF-8; bytes that are not valid
         UTF-8 (a model can generate anything) become U+FFFD instead of raising.
@@ -395,7 +424,8 @@ class BPETokenizer:
             if pending:
                 out.append(self._decode_bytes(pending))
                 pending.clear()
-            if skip_special and i in (self.pad_id, self.bos_id, self.eos_id):
+            if skip_special and (i in (self.pad_id, self.bos_id, self.eos_id)
+                                 or self._id_to_token[i] in self._added):
                 continue
             out.append(self._id_to_token[i])
         if pending:
@@ -451,7 +481,7 @@ class BPETokenizer:
 
     def to_dict(self) -> dict:
         """A JSON-ready description; ``from_dict`` rebuilds an identical tokenizer."""
-        return {
+        d = {
             "format": FORMAT,
             "version": VERSION,
             "pretokenize_pattern": PRETOKENIZE_PATTERN,
@@ -460,6 +490,9 @@ class BPETokenizer:
             "merges": [[a, b] for a, b in self._merges],
             "vocab": dict(self._token_to_id),
         }
+        if self._added:  # (only then: a tokenizer without them is written as before)
+            d["added_special_tokens"] = list(self._added)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> BPETokenizer:
@@ -507,9 +540,14 @@ class BPETokenizer:
             if not all(isinstance(s, str) for s in pair):
                 raise ValueError(f"\"merges\" must be a list of [left, right] string pairs, "
                                  f"found {show(pair)}")
+        added = d.get("added_special_tokens", [])
+        if not (isinstance(added, list) and all(isinstance(t, str) for t in added)):
+            raise ValueError(f"\"added_special_tokens\" must be a list of strings, found "
+                             f"{show(added)}")
         merge_pairs = [(a, b) for a, b in merges]
         alphabet = [t for t in vocab if len(t) == 1]
         tok = cls(alphabet, merge_pairs)  # raises ValueError on a merge of unknown tokens
+        tok.add_special_tokens(added)
         if vocab != tok._token_to_id:
             bad = next((t for t, i in vocab.items() if tok._token_to_id.get(t) != i), None)
             hint = (f"e.g. {show(bad)} -> {vocab[bad]}, expected {tok._token_to_id.get(bad)!r}"
@@ -526,8 +564,9 @@ class BPETokenizer:
 
         lines = ["{"]
         for key in ("format", "version", "pretokenize_pattern", "byte_fallback",
-                    "special_tokens"):
-            lines.append(f"  {dump(key)}: {dump(d[key])},")
+                    "special_tokens", "added_special_tokens"):
+            if key in d:
+                lines.append(f"  {dump(key)}: {dump(d[key])},")
         merges = [f"    {dump(m)}" for m in d["merges"]]
         lines.append('  "merges": [' + ("\n" + ",\n".join(merges) + "\n  ]," if merges
                                           else "],"))
