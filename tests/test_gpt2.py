@@ -176,6 +176,16 @@ def test_merges_file_without_header(tmp_path):
     assert GPT2Tokenizer.from_dir(str(tmp_path)).tokenize(" the") == ["Ġthe"]
 
 
+def test_without_safetensors_the_error_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "safetensors", None)
+    (tmp_path / "config.json").write_text('{"model_type": "gpt2", "n_layer": 1, "n_embd": 8, '
+                                          '"n_head": 2, "vocab_size": 300}', encoding="utf-8")
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(ModelFilesError, match=re.escape("needs the safetensors package: "
+                                                        "pip install -e '.[gpt2]'")):
+        GPT2LMHeadModel.from_pretrained(str(tmp_path))
+
+
 # -- against Hugging Face (the compare extra) ------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -201,6 +211,7 @@ def test_ids_equal_tokenizers_and_transformers(tiny_gpt2, ours):
     path, hf_tok, _ = tiny_gpt2
     _, tok = ours
     hf_gpt2 = AutoTokenizer.from_pretrained(path)  # transformers' GPT2Tokenizer(Fast)
+    assert GPT2Tokenizer.from_pretrained(path).encoder == tok.encoder
     for text in TEXTS:
         ids = tok.encode(text)
         assert ids == hf_tok.encode(text).ids, text

@@ -172,6 +172,11 @@ class GPT2Tokenizer:
         return cls.from_files(os.path.join(path, "vocab.json"), os.path.join(path, "merges.txt"))
 
     @classmethod
+    def from_pretrained(cls, path: str) -> GPT2Tokenizer:
+        """Hugging Face's name for ``from_dir`` (a local directory only: no download)."""
+        return cls.from_dir(path)
+
+    @classmethod
     def from_files(cls, vocab_file: str, merges_file: str) -> GPT2Tokenizer:
         with open(vocab_file, encoding="utf-8") as f:
             try:
