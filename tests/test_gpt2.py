@@ -443,6 +443,8 @@ def test_cli_errors_are_one_line_and_exit_2(tiny_gpt2, tmp_path, capsys):
         assert main(["gpt2", "generate", "--model", *args]) == 2, words
         err = capsys.readouterr().err
         assert err.startswith("error: ") and err.count("\n") == 1 and words in err, err
+    assert main(["gpt2"]) == 2
+    assert capsys.readouterr().err == "error: the following arguments are required: generate\n"
     long_prompt = "Hola " * 8
     n = len(GPT2Tokenizer.from_dir(path).encode(long_prompt))
     assert 24 < n < 64  # with the 40 new tokens, past the 64 positions: a warning

@@ -158,8 +158,8 @@ class GPT2Tokenizer:
         self.bpe_ranks = {}
         for rank, (a, b) in enumerate(merges):
             if a + b not in self.encoder:
-                raise ValueError(f"merges line {rank + 1}: {a} {b} makes {a + b!r}, which is "
-                                 f"not in the vocab")
+                raise ValueError(f"merge {rank + 1} ({a} {b}) makes {a + b!r}, which is not "
+                                 f"in the vocab")
             self.bpe_ranks.setdefault((a, b), rank)
         self.special_tokens = [t for t in special_tokens if t in self.encoder]
         self._special_split = (re.compile("(" + "|".join(map(re.escape, self.special_tokens))
@@ -271,13 +271,11 @@ class GPT2Tokenizer:
         out.append(pending.decode("utf-8", errors="replace"))
         return "".join(out)
 
-    def convert_tokens_to_ids(self, tokens):
-        return [self.encoder[t] for t in tokens] if isinstance(tokens, list) else \
-            self.encoder[tokens]
+    def convert_tokens_to_ids(self, tokens: list[str]) -> list[int]:
+        return [self.encoder[t] for t in tokens]
 
-    def convert_ids_to_tokens(self, ids):
-        return [self.decoder[int(i)] for i in ids] if isinstance(ids, list) else \
-            self.decoder[int(ids)]
+    def convert_ids_to_tokens(self, ids) -> list[str]:
+        return [self.decoder[int(i)] for i in ids]
 
     # -- sizes and special ids ----------------------------------------------------------------
     @property

@@ -27,7 +27,7 @@ TEMPERATURE, TOP_K, TOP_P = 0.8, 50, 0.9
 def add_commands(subparsers) -> None:
     """Add ``gpt2`` (with its sub-command ``generate``) to the CLI's sub-commands."""
     g = subparsers.add_parser("gpt2", help="run GPT-2's own weights (Hugging Face's files)")
-    sub = g.add_subparsers(dest="gpt2_command", required=True)
+    sub = g.add_subparsers(dest="gpt2_command", metavar="generate", required=True)
     p = sub.add_parser("generate", help="continue a prompt with GPT-2")
     p.add_argument("prompt", nargs="+", help="the text to continue (its words are joined "
                    "with one space; quote it to keep its spacing)")
