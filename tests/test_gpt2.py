@@ -89,6 +89,13 @@ def test_the_re_fallback_is_gpt2s_pattern_on_every_character():
         assert ours.findall(text) == theirs.findall(text)
 
 
+def test_the_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(bpe)
+    assert result.attempted >= 1 and result.failed == 0
+
+
 def test_without_regex_the_fallback_runs(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "regex", None)  # `import regex` fails
     bpe._compiled.cache_clear()
