@@ -1,5 +1,6 @@
 """The benchmark suite: training steps S/M/L against PyTorch and the GEMM peak,
-decoding, per-op overhead and a breakdown of one step, in one run.
+decoding, the language model (lm_suite.py), per-op overhead and a breakdown of one
+step, in one run.
 
     python -m benchmarks            # the full suite (about 8 minutes on 2 cores)
     python -m benchmarks --quick    # S and M at 2 threads, fewer repeats (< 3 minutes)
@@ -145,7 +146,7 @@ def main(argv=None) -> None:
     p.add_argument("--no-plain", action="store_true",
                    help="skip the plain rows (tinytorch with its fast paths off)")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                   "training,decoding,ops,breakdown,denormals")
+                   "training,decoding,lm,ops,breakdown,denormals")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
     a = p.parse_args(argv)
 
@@ -182,6 +183,11 @@ def main(argv=None) -> None:
         cached = next(r for r in rows if r["run"] == "greedy, KV cache")
         print(f"KV-cache speed-up (greedy): {base['s'] / cached['s']:.1f}x")
         results["decoding"] = rows
+    lm_configs = ["S"] if a.quick else [c for c in configs if c in ("S", "M")]
+    if "lm" not in skip and a.device == "cpu" and lm_configs:  # benchmarks/lm_suite.py
+        from benchmarks.lm_suite import run_lm
+        results["lm"] = run_lm(lm_configs, threads_list, frameworks, a.quick,
+                               a.rounds or (1 if a.quick else 2), results.get("gemm_peak_gflops"))
     if "ops" not in skip and a.device == "cpu":
         print(f"\n## Per-op forward+backward, {top} thread(s)")
         out = ROOT / "benchmarks" / "results" / ".ops-tmp.json"
