@@ -105,11 +105,11 @@ def test_a_signal_mid_step_finishes_it_saves_and_resumes_exactly(corpus, tmp_pat
 def test_a_second_ctrl_c_during_the_save_waits_for_it(corpus, tmp_path, monkeypatch, capfd):
     """Ctrl-C at step 2, and again while the checkpoint is being written: the save
     completes (a whole checkpoint of step 2), then the run exits with 130."""
-    import transformer.train as train
+    import transformer.trainer as loop
 
     trainer = Trainer(_args(corpus, tmp_path / "r", 6), **QUIET)
     _send_on_call(monkeypatch, trainer.optimizer, "step", [signal.SIGINT], on_call=2)
-    _send_on_call(monkeypatch, train, "save_checkpoint", [signal.SIGINT])
+    _send_on_call(monkeypatch, loop, "save_checkpoint", [signal.SIGINT])
     with pytest.raises(SystemExit) as stop:
         trainer.run()
     assert stop.value.code == 130
@@ -119,10 +119,10 @@ def test_a_second_ctrl_c_during_the_save_waits_for_it(corpus, tmp_path, monkeypa
 
 
 def test_ctrl_c_during_a_periodic_save_stops_after_it(corpus, tmp_path, monkeypatch):
-    import transformer.train as train
+    import transformer.trainer as loop
 
     trainer = Trainer(_args(corpus, tmp_path / "r", 6, eval_every=2), **QUIET)
-    _send_on_call(monkeypatch, train, "save_checkpoint", [signal.SIGTERM])
+    _send_on_call(monkeypatch, loop, "save_checkpoint", [signal.SIGTERM])
     with pytest.raises(SystemExit) as stop:
         trainer.run()
     assert stop.value.code == 143 and _saved_step(tmp_path / "r") == 2
@@ -181,12 +181,12 @@ def test_sigterm_during_the_test_report_keeps_the_checkpoint(corpus, tmp_path, m
 def test_ctrl_c_outside_training_is_one_line(corpus, tmp_path, monkeypatch, capsys):
     """Before training starts (here: while the tokenizer trains) nothing needs saving:
     the command says 'interrupted' and exits with 130."""
-    import transformer.train as train
+    import transformer.trainer as loop
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train.BPETokenizer, "train", interrupted)
+    monkeypatch.setattr(loop.BPETokenizer, "train", interrupted)
     assert main(_argv(corpus, tmp_path / "run", "--steps", "3")) == 130
     assert capsys.readouterr().err.strip() == "interrupted (Ctrl-C)"
 

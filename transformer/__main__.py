@@ -57,39 +57,29 @@ def _check_device(device: str) -> str:
 
 def cmd_train(a) -> None:
     from .train import Trainer  # noqa: PLC0415
+    from .trainer import train_and_report  # noqa: PLC0415
 
-    args = TrainArgs(**{f.name: getattr(a, f.name) for f in fields(TrainArgs)})
+    args = train_args_from(a, TrainArgs)
     _check_device(args.device)
-    t0 = time.perf_counter()
     # Trainer checks every option (args.validate()), --out, the corpus and --resume before
     # it writes anything.
-    trainer = Trainer(args)
-    with trainer.stop:  # Ctrl-C and SIGTERM: see transformer/stopping.py
-        trainer.run()
-        trainer.final_report()
-        trainer.after_training(lambda: _plot_loss(trainer), "the loss plot")
-    print(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
+    train_and_report(Trainer(args))
 
 
-def _plot_loss(trainer) -> None:
-    if not trainer.metrics:  # no evaluation has run (nothing to draw)
-        return
-    try:
-        from .plots import plot_loss  # noqa: PLC0415
-
-        png = os.path.join(trainer.args.out, "loss.png")
-        plot_loss(trainer.metrics_file, png)
-        print(f"loss curve: {png}")
-    except MissingDependency as e:
-        print(f"(no loss curve: {e})")
+def train_args_from(a, args_class):
+    """The parsed command line as ``args_class`` (TrainArgs or a subclass); a field without
+    a flag (``command_line=False``) keeps its default."""
+    return args_class(**{f.name: getattr(a, f.name) for f in fields(args_class)
+                         if hasattr(a, f.name)})
 
 
-def _load(a):
+def _load(a, kind="translator"):
+    """(model, tokenizer) from --checkpoint or --out, which must hold a ``kind`` model."""
     from .checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint  # noqa: PLC0415
 
     path = a.checkpoint or checkpoint_path(a.out)
     device = _check_device(a.device)
-    return model_from_checkpoint(load_checkpoint(path), path, device)
+    return model_from_checkpoint(load_checkpoint(path, kind=kind), path, device)
 
 
 def _sentences(a):
@@ -269,12 +259,15 @@ def cmd_evaluate(a) -> None:
     print(f"sacreBLEU signatures: {r['bleu_signature']} | {r['chrf_signature']}")
 
 
-def add_train_options(parser) -> None:
-    """One option per TrainArgs field: the flag is ``--field-name`` unless the field's
-    metadata names another; default, help, choices and rule (the argparse ``type``, which
-    also says what the option accepts) come from the field too."""
+def add_train_options(parser, args_class=TrainArgs) -> None:
+    """One option per field of TrainArgs (or a subclass): the flag is ``--field-name``
+    unless the field's metadata names another (or says ``command_line=False``: none);
+    default, help, choices and rule (the argparse ``type``, which also says what the option
+    accepts) come from the field too."""
     types = {"str": str, "int": int, "float": float}
-    for f in fields(TrainArgs):
+    for f in fields(args_class):
+        if not f.metadata.get("command_line", True):
+            continue
         opts = {"dest": f.name, "default": f.default, "help": f.metadata["help"]}
         rule = f.metadata["rule"]
         if isinstance(f.default, bool):  # a switch: giving the flag turns the default around

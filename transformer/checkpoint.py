@@ -1,6 +1,7 @@
 """Training checkpoints: everything needed to continue a run exactly, in one file.
 
-A checkpoint holds the model config and weights, the tokenizer, the optimizer and
+A checkpoint holds the kind of model (``KINDS``: a translator, a language model or a
+masked language model), the model config and weights, the tokenizer, the optimizer and
 scheduler state, the random number generator state, the data position (epoch and
 batch), the step count and the metrics so far. It is written with ``tinytorch.save``:
 atomically (a crash mid-write leaves the previous checkpoint intact) and without
@@ -20,10 +21,18 @@ import numpy as np
 import tinytorch as tt
 from tinytorch.serialization import CheckpointError
 
-from .model import Transformer, TransformerConfig
+from .cli_args import UsageError
+from .model import DecoderOnly, EncoderOnly, Transformer, TransformerConfig
 from .tokenizer import BPETokenizer
 
-FORMAT = "transformer-translator"
+FORMAT = "transformer-translator"  # (named when translators were the only kind)
+#: kind -> (model class, what it is, the command that uses it, the command that trains it).
+#: A checkpoint without a kind (written before there were others) holds a translator.
+KINDS = {
+    "translator": (Transformer, "a translator", "translate", "train"),
+    "lm": (DecoderOnly, "a language model", "lm generate", "lm train"),
+    "mlm": (EncoderOnly, "a masked language model", "mlm fill-mask", "mlm train"),
+}
 CHECKPOINT_NAME = "checkpoint.npz"
 REQUIRED = ("config", "tokenizer", "model")  # what translating needs (resuming needs more)
 _DAMAGED = "the checkpoint is damaged or was not written by `python -m transformer train`"
@@ -34,9 +43,11 @@ def checkpoint_path(out_dir) -> str:
 
 
 def save_checkpoint(path, *, model, tokenizer, optimizer, scheduler, batches, step: int,
-                    elapsed: float, train_args: dict, metrics: list) -> None:
+                    elapsed: float, train_args: dict, metrics: list,
+                    kind: str = "translator") -> None:
     tt.save({
         "format": FORMAT,
+        "kind": kind,
         "config": model.config.to_dict(),
         "train_args": train_args,
         "tokenizer": tokenizer.to_dict(),
@@ -51,8 +62,9 @@ def save_checkpoint(path, *, model, tokenizer, optimizer, scheduler, batches, st
     }, path)
 
 
-def load_checkpoint(path, map_location="cpu") -> dict:
-    """The checkpoint's contents, after checking it is a translator checkpoint."""
+def load_checkpoint(path, map_location="cpu", kind: str | None = None) -> dict:
+    """The checkpoint's contents, after checking it is one of ours, and with ``kind``
+    that it holds that kind of model (a UsageError names the command that uses it)."""
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"no checkpoint at {path}: train one first (python -m transformer train --out DIR)")
@@ -63,15 +75,35 @@ def load_checkpoint(path, map_location="cpu") -> dict:
                               f"(format {_short(repr(found))})")
     for key in REQUIRED:
         _entry(state, key, path)
+    found = checkpoint_kind(state, path)
+    if kind is not None and found != kind:
+        where = os.path.dirname(os.fspath(path)) or "."
+        if os.path.basename(os.fspath(path)) != CHECKPOINT_NAME:
+            where = os.fspath(path)
+        _, what, use, train = KINDS[found]
+        raise UsageError(f"{where} holds {what}, not {KINDS[kind][1]}: use `python -m "
+                         f"transformer {use} --out {where}` (continue training it with "
+                         f"`python -m transformer {train} --out {where} --resume`)")
     return state
 
 
+def checkpoint_kind(state: dict, path="checkpoint") -> str:
+    """'translator', 'lm' or 'mlm': the kind of model the checkpoint holds."""
+    kind = state.get("kind", "translator")
+    if not (isinstance(kind, str) and kind in KINDS):
+        raise CheckpointError(f"{path}: unknown model kind {_short(repr(kind))} (expected one "
+                              f"of {', '.join(KINDS)}); {_DAMAGED}")
+    return kind
+
+
 def model_from_checkpoint(state: dict, path="checkpoint", device="cpu"):
-    """(model in eval mode, tokenizer) rebuilt from a checkpoint's config and weights."""
+    """(model in eval mode, tokenizer) rebuilt from a checkpoint's config and weights: a
+    Transformer, DecoderOnly or EncoderOnly, as the checkpoint's kind says."""
+    kind = checkpoint_kind(state, path)
     config, tokenizer = config_from_checkpoint(state, path)
     weights = _entry(state, "model", path)
-    _check_size(config, weights, path)
-    model = Transformer(config)
+    _check_size(config, weights, path, kind)
+    model = KINDS[kind][0](config)
     problems = _weight_problems(model.state_dict(), weights)
     if problems:
         shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more"
@@ -113,24 +145,28 @@ def _entry(state: dict, key: str, path) -> dict:
     return value
 
 
-def _check_size(config: TransformerConfig, weights: dict, path) -> None:
+def _check_size(config: TransformerConfig, weights: dict, path, kind="translator") -> None:
     """Refuse a config that would build a far bigger model than the weights can fill.
 
     One digit too many in a damaged config (``dim_feedforward`` 64 -> 6400, ``max_len``
     34 -> 3400000) would make ``Transformer(config)`` allocate gigabytes before the shape
     check could object. So count first: the model's big matrices are a lower bound on its
     size (q, k, v and output projections: 4 d^2 per attention; 2 d ff per feed-forward),
-    and the checkpoint must hold at least that many numbers.
+    and the checkpoint must hold at least that many numbers. (A language model has only
+    the decoder's layers, without cross-attention; a masked one only the encoder's.)
     """
     arrays = {id(w): w for w in weights.values() if isinstance(w, (tt.Tensor, np.ndarray))}
     held = sum(w.numel() if isinstance(w, tt.Tensor) else w.size for w in arrays.values())
     d, ff = config.d_model, config.dim_feedforward
+    both = kind == "translator"
+    encoder_layers = config.num_encoder_layers if kind != "lm" else 0
+    decoder_layers = config.num_decoder_layers if kind != "mlm" else 0
     least = config.src_vocab_size * d                          # the (shared) embedding
-    if not config.tie_embeddings:
-        least += 2 * config.tgt_vocab_size * d                 # target embedding, output layer
-    least += config.num_encoder_layers * (4 * d * d + 2 * d * ff)
-    least += config.num_decoder_layers * (8 * d * d + 2 * d * ff)  # self- and cross-attention
-    tables = 2 * config.max_len * d                            # source and target positions
+    if not config.tie_embeddings:                              # output layer (target embedding)
+        least += (2 if both else 1) * config.tgt_vocab_size * d
+    least += encoder_layers * (4 * d * d + 2 * d * ff)
+    least += decoder_layers * ((8 if both else 4) * d * d + 2 * d * ff)  # (+ cross-attention)
+    tables = (2 if both else 1) * config.max_len * d           # source and target positions
     if config.positional == "learned":
         least += tables
     if least > held:

@@ -30,7 +30,7 @@ SIZES = {
 
 # The tokenizer starts from 4 special tokens, 256 byte tokens and one token per character
 # of the corpus (tokenizer.py), so no vocabulary can be smaller than this; the corpus
-# decides the real minimum (train.check_vocab_size).
+# decides the real minimum (trainer.check_vocab_size).
 vocab_rule = Number(int, low=N_SPECIAL + N_BYTES + 1,
                     note=f"({N_SPECIAL} special + {N_BYTES} byte tokens + the corpus's characters)")
 label_smoothing_rule = Number(float, low=0, high=1, high_open=True,
@@ -41,8 +41,9 @@ clip_rule = Number(float, low=0, low_open=True, finite=False, note="(inf: no cli
 def option(default, help, rule=None, may_change_on_resume=False, **cli):
     """A TrainArgs field with its command-line help and ``rule`` (cli_args.py: which values
     it accepts). ``cli`` may name the flag (when it is not ``--field-name``) and its
-    choices. ``may_change_on_resume``: a resumed run may give another value (a budget, a
-    display setting); any other field must keep the value the run was started with."""
+    choices, or say ``command_line=False`` (a field a subclass does not use: no flag).
+    ``may_change_on_resume``: a resumed run may give another value (a budget, a display
+    setting); any other field must keep the value the run was started with."""
     return field(default=default, metadata={"help": help, "rule": rule,
                                             "may_change_on_resume": may_change_on_resume, **cli})
 
@@ -117,6 +118,10 @@ class TrainArgs:
         return TransformerConfig(src_vocab_size=vocab, tgt_vocab_size=vocab, dropout=self.dropout,
                                  max_len=self.max_len + 2, pad_id=pad_id, **self.shape())
 
+    def longest_example(self) -> tuple[int, str]:
+        """The most tokens one example can put in a batch, and what an example is."""
+        return 2 * self.max_len + 1, "pair"  # max_len source tokens (with eos) + bos, max_len, eos
+
     def validate(self) -> None:
         """Raise UsageError (one line: the option, what it accepts) for the first value that
         is not allowed: each field's rule and choices, then the rules between fields."""
@@ -139,10 +144,10 @@ class TrainArgs:
                 f"by --heads {heads}{origin if self.nhead is None else ''}: each head gets "
                 f"d_model / heads features; give a --d-model that is a multiple of {heads}, "
                 f"or other --heads")
-        longest = 2 * self.max_len + 1  # max_len source tokens (with eos) + bos, max_len, eos
+        longest, what = self.longest_example()
         if self.batch_tokens < longest:
             raise UsageError(
-                f"--batch-tokens {self.batch_tokens}: a batch must hold the longest pair that "
+                f"--batch-tokens {self.batch_tokens}: a batch must hold the longest {what} that "
                 f"--max-len {self.max_len} allows ({longest} tokens); give --batch-tokens >= "
                 f"{longest}, or a smaller --max-len")
         if self.resume and self.overwrite:

@@ -6,6 +6,10 @@ forcing, see model.shift_right). Sentences of similar length are batched togethe
 (length bucketing), so little compute is spent on padding, and a batch holds at most
 ``batch_tokens`` padded source + target tokens. The order is reproducible from the
 seed and the epoch, so a resumed run sees exactly the batches it would have seen.
+
+A language model's examples are single sequences (one sentence each): give ``tgt=None``
+and a batch holds ``src`` only (the language models of language_model.py and
+masked_lm.py cut their rows from it).
 """
 
 from __future__ import annotations
@@ -17,16 +21,18 @@ import numpy as np
 
 @dataclass
 class Batch:
-    src: np.ndarray       # (batch, src_len) int64, padded with pad_id
-    tgt_in: np.ndarray    # (batch, tgt_len) int64: bos y1 .. ym (padded)
-    tgt_out: np.ndarray   # (batch, tgt_len) int64: y1 .. ym eos (padded)
-    index: np.ndarray     # (batch,) positions of these pairs in the dataset
+    src: np.ndarray              # (batch, src_len) int64, padded with pad_id
+    tgt_in: np.ndarray | None    # (batch, tgt_len) int64: bos y1 .. ym (padded); None: no tgt
+    tgt_out: np.ndarray | None   # (batch, tgt_len) int64: y1 .. ym eos (padded)
+    index: np.ndarray            # (batch,) positions of these examples in the dataset
     pad_id: int = 0
 
     @property
     def num_tokens(self) -> int:
-        """Target tokens that count in the loss (not padding)."""
-        return int((self.tgt_out != self.pad_id).sum())
+        """Target tokens that count in the loss (not padding); without a target, the
+        source's tokens."""
+        ids = self.src if self.tgt_out is None else self.tgt_out
+        return int((ids != self.pad_id).sum())
 
 
 def encode_pairs(tokenizer, pairs, max_len: int):
@@ -49,6 +55,8 @@ def pad(seqs, pad_id: int = 0) -> np.ndarray:
 
 
 def make_batch(src, tgt, index, pad_id: int = 0) -> Batch:
+    if tgt is None:
+        return Batch(pad([src[i] for i in index], pad_id), None, None, np.asarray(index), pad_id)
     tgt_p = pad([tgt[i] for i in index], pad_id)
     return Batch(pad([src[i] for i in index], pad_id), tgt_p[:, :-1], tgt_p[:, 1:],
                  np.asarray(index), pad_id)
@@ -75,15 +83,23 @@ def bucket(lengths: np.ndarray, order: np.ndarray, batch_tokens: int, chunk: int
     return batches
 
 
+def _lengths(src, tgt) -> np.ndarray:
+    """Tokens per example: source + target (or the source alone, without a target)."""
+    if tgt is None:
+        return np.array([len(s) for s in src])
+    return np.array([len(s) + len(t) for s, t in zip(src, tgt)])
+
+
 class BatchIterator:
-    """Endless shuffled, length-bucketed training batches; resumable via state_dict()."""
+    """Endless shuffled, length-bucketed training batches; resumable via state_dict().
+    ``tgt=None``: the examples are the sequences of ``src`` alone."""
 
     def __init__(self, src, tgt, batch_tokens: int, seed: int = 0, pad_id: int = 0):
         if not src:
             raise ValueError("BatchIterator: no training pairs (the corpus is empty)")
         self.src, self.tgt, self.pad_id = src, tgt, pad_id
         self.batch_tokens, self.seed = batch_tokens, seed
-        self.lengths = np.array([len(s) + len(t) for s, t in zip(src, tgt)])
+        self.lengths = _lengths(src, tgt)
         if self.lengths.max() > batch_tokens:
             raise ValueError(
                 f"BatchIterator: batch_tokens={batch_tokens} is smaller than the longest pair "
@@ -122,6 +138,6 @@ class BatchIterator:
 
 def eval_batches(src, tgt, batch_tokens: int, pad_id: int = 0):
     """Batches for evaluation: sorted by length, every pair once (``batch.index`` says where)."""
-    lengths = np.array([len(s) + len(t) for s, t in zip(src, tgt)])
+    lengths = _lengths(src, tgt)
     for index in bucket(lengths, np.arange(len(src)), batch_tokens, chunk=len(src) or 1):
         yield make_batch(src, tgt, index, pad_id)

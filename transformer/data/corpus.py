@@ -94,12 +94,13 @@ def load_corpus(path, seed: int = 0, holdout: int = 1000) -> dict[str, list[tupl
                 splits[name] = read_tsv(f)
         if "valid" in splits and "test" in splits:
             return splits
-        return _hold_out(splits["train"], seed, holdout, splits)
-    return _hold_out(read_tsv(path), seed, holdout, {})
+        return hold_out(splits["train"], seed, holdout, splits)
+    return hold_out(read_tsv(path), seed, holdout, {})
 
 
-def _hold_out(pairs, seed, holdout, splits):
-    """Take seeded random valid/test sets out of ``pairs`` where they are missing."""
+def hold_out(pairs, seed, holdout, splits):
+    """Take seeded random valid/test sets out of ``pairs`` (or any list, e.g. sentences)
+    where ``splits`` lacks them; the rest, in corpus order, is ``splits["train"]``."""
     missing = [n for n in ("valid", "test") if n not in splits]
     n_out = holdout * len(missing)
     if len(pairs) < 2 * n_out:

@@ -1,0 +1,383 @@
+"""The training loop that every model here shares, with checkpoints that resume exactly.
+
+    for each batch:
+        loss = the model's loss on the batch         (batch_loss: what each task defines)
+        optimizer.zero_grad(); loss.backward()
+        clip_grad_norm_(params, clip); optimizer.step(); scheduler.step()
+
+The learning rate warms up linearly, then decays as 1/sqrt(step) (the transformer
+paper's schedule). Every ``eval_every`` steps: a validation measurement, a line in
+``metrics.jsonl``, and a checkpoint. At the end the checkpoint is saved *before* the final
+evaluation and the test report, so stopping them loses nothing. Ctrl-C and SIGTERM finish
+the step, save a checkpoint and say how to resume (stopping.py).
+With ``plain`` (``--plain``) the steps, the validation and the final report run under
+``tinytorch.fast_paths(False)``: the textbook paths, slower but easy to step through.
+
+One directory (``--out``) holds one run: a new run refuses a directory that holds one
+unless told to continue it (``resume``) or to delete it (``overwrite``), and a resumed run
+refuses options that differ from the saved ones where that would change the run
+(train_args.py says which).
+
+``BaseTrainer`` is all of that; a task is a subclass that says what it trains on and how
+it scores (train.py: the translator; language_model.py: a GPT-style language model;
+masked_lm.py: a BERT-style masked language model):
+
+    kind, model_class, command   what the checkpoint holds, the model, the CLI command
+    load_data()                  {"train", "valid", "test"} splits
+    tokenizer_texts()            the texts the BPE tokenizer learns from
+    prepare_data()               token ids of the splits, and self.batches (a BatchIterator)
+    batch_loss(batch)            the loss of one batch (a scalar tensor), tokens it counted
+    measure(train_loss)          a metrics row: validation numbers now
+    describe(row)                that row as one printed line
+    _final_report()              test scores and examples, after training
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+import tinytorch as tt
+from tinytorch import nn
+from tinytorch.serialization import CheckpointError
+
+from .checkpoint import (
+    CHECKPOINT_NAME, checkpoint_path, load_checkpoint, model_from_checkpoint, save_checkpoint,
+)
+from .cli_args import UsageError
+from .stopping import Interrupted, StopSignals, signal_name
+from .tokenizer import N_BYTES, N_SPECIAL, BPETokenizer
+from .train_args import TrainArgs, resume_differences
+
+METRICS_NAME = "metrics.jsonl"
+# What a run writes into --out; --overwrite deletes these (and nothing else).
+RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, "loss.png", "test_scores.json")
+
+
+def warmup_inverse_sqrt(warmup: int):
+    """lr multiplier: step/warmup while warming up, then sqrt(warmup/step) (peak 1 at warmup)."""
+    def factor(step: int) -> float:
+        step = max(step, 1)
+        return step / warmup if step < warmup else math.sqrt(warmup / step)
+    return factor
+
+
+def _progress(total, enabled, initial):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm  # noqa: PLC0415
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=1.0)
+
+
+def check_run_dir(args: TrainArgs) -> None:
+    """One directory, one run: refuse to start a run where one is saved (unless ``resume``
+    continues it or ``overwrite`` deletes it), and to resume where none is."""
+    found = [name for name in (CHECKPOINT_NAME, METRICS_NAME)
+             if os.path.exists(os.path.join(args.out, name))]
+    if args.resume and CHECKPOINT_NAME not in found:
+        raise UsageError(f"--resume: no checkpoint in {args.out} (train without --resume first)")
+    if found and not args.resume and not args.overwrite:
+        raise UsageError(
+            f"--out {args.out} holds a training run ({', '.join(found)}): continue it with "
+            f"--resume, delete it and start over with --overwrite, or give another --out")
+
+
+def clear_run(out: str) -> None:
+    """Delete what a run wrote into ``out`` (for --overwrite), leaving other files alone."""
+    leftovers = glob.glob(os.path.join(glob.escape(out), f".{CHECKPOINT_NAME}.*.tmp"))
+    for path in [os.path.join(out, name) for name in RUN_FILES] + leftovers:
+        if os.path.isfile(path):
+            os.remove(path)
+
+
+def check_vocab_size(texts, vocab_size: int, extra: tuple[str, ...] = ()) -> None:
+    """The tokenizer needs a token for each special token (and each ``extra`` one, such
+    as <mask>), each byte and each distinct character of the corpus before it learns a
+    single merge (tokenizer.py)."""
+    chars = {ch for ch in set("".join(texts)) if not "\ud800" <= ch <= "\udfff"}
+    smallest = N_SPECIAL + len(extra) + N_BYTES + len(chars)  # (lone surrogates: bytes)
+    if vocab_size < smallest:
+        special = f"{N_SPECIAL} special" + "".join(f" + {t}" for t in extra)
+        raise UsageError(
+            f"--vocab-size {vocab_size}: this corpus needs at least {smallest} tokens "
+            f"({special} + {N_BYTES} bytes + {len(chars)} distinct characters); give "
+            f"--vocab-size >= {smallest} (in practice a few thousand)")
+
+
+class BaseTrainer:
+    """Holds the run's state; ``run()`` trains until the step or time budget is spent.
+
+    Everything is checked before anything is written: the options (``args.validate()``),
+    the run directory, the corpus, and on ``resume`` that the options match the saved
+    run and that it holds this kind of model. Mistakes raise UsageError (the CLI prints
+    them as one line)."""
+
+    kind = "translator"           # what the checkpoint holds (checkpoint.KINDS)
+    model_class = None            # Transformer, DecoderOnly or EncoderOnly
+    command = "train"             # the CLI command that trains it
+    special_tokens: tuple[str, ...] = ()  # added to the tokenizer after training it
+
+    def __init__(self, args: TrainArgs, log=print):
+        args.validate()
+        check_run_dir(args)
+        self.args, self.log = args, log
+        self.ckpt = checkpoint_path(args.out)
+        self.metrics_file = os.path.join(args.out, METRICS_NAME)
+        self.stop = StopSignals()
+        tt.manual_seed(args.seed)
+        self.splits = self.load_data()
+        state = load_checkpoint(self.ckpt, kind=self.kind) if args.resume else None
+        if state is not None:
+            saved_args = state.get("train_args")
+            changed = resume_differences(saved_args if isinstance(saved_args, dict) else {}, args)
+            if changed:
+                raise UsageError(
+                    f"--resume: the run in {args.out} was started with other options: "
+                    f"{'; '.join(changed)}. Give the saved values, or start a new run "
+                    f"(another --out, or --overwrite)")
+            # config, tokenizer and weights checked (a damaged file is one CheckpointError)
+            resumed, self.tokenizer = model_from_checkpoint(state, self.ckpt, args.device)
+        else:
+            t0 = time.perf_counter()
+            texts = self.tokenizer_texts()
+            check_vocab_size(texts, args.vocab_size, self.special_tokens)
+            self.tokenizer = BPETokenizer.train(texts, args.vocab_size - len(self.special_tokens))
+            self.tokenizer.add_special_tokens(self.special_tokens)
+            log(f"tokenizer: {len(self.tokenizer)} tokens, "
+                f"trained in {time.perf_counter() - t0:.1f} s")
+        self.prepare_data()
+        if state is not None:
+            self.model = resumed.train()
+        else:
+            config = args.model_config(len(self.tokenizer), self.tokenizer.pad_id)
+            self.model = self.model_class(config).to(args.device)
+        n_params = sum(p.numel() for p in self.model.parameters())
+        log(f"model: {n_params / 1e6:.2f}M parameters, d_model {self.model.config.d_model}, "
+            f"{self.summary()}")
+        self.optimizer = tt.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.9, 0.98),
+                                       eps=1e-9)
+        self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer,
+                                                        warmup_inverse_sqrt(args.warmup))
+        self.step, self.elapsed, self.metrics = 0, 0.0, []
+        self.saved_step = None  # the step of the last checkpoint this process wrote
+        # Every check has passed: only now is anything deleted or written.
+        if args.overwrite:
+            clear_run(args.out)
+        os.makedirs(args.out, exist_ok=True)
+        if state is not None:
+            self._restore(state)
+
+    # -- what a task defines ---------------------------------------------------------------
+    def load_data(self) -> dict:
+        raise NotImplementedError
+
+    def tokenizer_texts(self) -> list[str]:
+        raise NotImplementedError
+
+    def prepare_data(self) -> None:
+        raise NotImplementedError
+
+    def batch_loss(self, batch):
+        """(loss, tokens): the loss of ``batch``, a scalar tensor to backpropagate, and the
+        number of tokens it counted (for the tokens/s shown)."""
+        raise NotImplementedError
+
+    def measure(self, train_loss: float) -> dict:
+        raise NotImplementedError
+
+    def describe(self, row: dict) -> str:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """What the log says after the parameter count: layers, examples."""
+        return ""
+
+    def use_command(self) -> str:
+        """The command that uses (or scores) the saved model, shown when a stop signal
+        ends the report after training."""
+        return f"python -m transformer {self.command} --out {self.args.out}"
+
+    def _final_report(self) -> dict:
+        return {}
+
+    # -- the loop --------------------------------------------------------------------------
+    def _restore(self, state):
+        """Everything but the model (model_from_checkpoint loaded it) from the checkpoint."""
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            tt.set_rng_state(state["rng"])
+            self.batches.load_state_dict(state["data"])
+            self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+            self.metrics = list(state["metrics"])
+        except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as e:
+            raise CheckpointError(f"{self.ckpt}: cannot resume from it ({type(e).__name__}: "
+                                  f"{str(e)[:200]}); the file is damaged or from another "
+                                  f"version: start a new run (--overwrite)") from None
+        # metrics.jsonl says what the checkpoint says: rows written after it (by a run that
+        # was killed before its next save) would otherwise be there twice.
+        with open(self.metrics_file, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(row) + "\n" for row in self.metrics)
+        self.log(f"resumed from {self.ckpt} at step {self.step}")
+
+    def save(self):
+        save_checkpoint(self.ckpt, model=self.model, tokenizer=self.tokenizer,
+                        optimizer=self.optimizer, scheduler=self.scheduler, batches=self.batches,
+                        step=self.step, elapsed=self.elapsed, train_args=self.args.to_dict(),
+                        metrics=self.metrics, kind=self.kind)
+        self.saved_step = self.step
+
+    def train_step(self, batch) -> tuple[float, int]:
+        """One update: the batch's loss, its gradients, clipped, and an optimizer step."""
+        loss, tokens = self.batch_loss(batch)
+        self.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        return loss.item(), tokens
+
+    def _done(self) -> bool:
+        a = self.args
+        if a.steps is not None and self.step >= a.steps:
+            return True
+        return a.minutes is not None and a.steps is None and self.elapsed >= a.minutes * 60
+
+    def record(self, row: dict) -> None:
+        """Keep a metrics row (saved with the next checkpoint), append it to metrics.jsonl
+        and print it."""
+        self.metrics.append(row)
+        with open(self.metrics_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+        note = ""
+        if row["valid_loss"] > 1.5 * row["train_loss"] + 1.0:
+            note = "  (validation loss far above training loss: overfitting?)"
+        self.log(self.describe(row) + note)
+
+    def evaluate(self, train_loss: float) -> dict:
+        """measure() and record(): a metrics row now."""
+        row = self.measure(train_loss)
+        self.record(row)
+        return row
+
+    def run(self) -> None:
+        """Train until the step or time budget is spent (on the textbook paths with
+        ``plain``), evaluating and saving every ``eval_every`` steps; then save, and only
+        then evaluate a last time and save again. Ctrl-C or SIGTERM: save and exit with
+        SystemExit(128 + the signal's number) (stopping.py)."""
+        with self.stop, tt.fast_paths(not self.args.plain):
+            self.log(f"training from step {self.step}: Ctrl-C or SIGTERM stops after the "
+                     f"current step and saves a checkpoint")
+            window = self._train()
+            if self.saved_step != self.step:
+                self.save()
+            if self.stop.received:
+                self._stopped()
+            if window:
+                row = self.after_training(lambda: self.measure(float(np.mean(window))),
+                                          "the final evaluation")
+                self.record(row)
+                self.save()
+            if self.stop.received:  # arrived during that last save: it is complete
+                self._stopped()
+
+    def _train(self) -> list[float]:
+        """The steps, until the budget is spent or a stop signal arrives. Returns the
+        training losses since the last evaluation."""
+        a = self.args
+        bar = _progress(a.steps, a.progress, self.step)
+        window, tokens, started = [], 0, time.perf_counter()
+        last_print = started
+        try:
+            while not self._done() and not self.stop.received:
+                t0 = time.perf_counter()
+                loss, n = self.train_step(next(self.batches))
+                dt = time.perf_counter() - t0
+                self.step += 1
+                self.elapsed += dt
+                window.append(loss)
+                tokens += n
+                rate = tokens / max(time.perf_counter() - started, 1e-9)
+                lr = self.scheduler.get_last_lr()[0]
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
+                                    refresh=False)
+                elif time.perf_counter() - last_print > 5:
+                    last_print = time.perf_counter()
+                    self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
+                if self.step % a.eval_every == 0:
+                    try:
+                        with self.stop.interruptible():  # a signal abandons the evaluation
+                            row = self.measure(float(np.mean(window)))
+                    except Interrupted:
+                        break  # run() saves this step and stops
+                    self.record(row)
+                    window = []
+                    self.save()
+        finally:
+            if bar is not None:
+                bar.close()
+        return window
+
+    def _stopped(self):
+        a = self.args
+        self.log(f"\n{signal_name(self.stop.received)}: stopped at step {self.step}; checkpoint "
+                 f"saved to {self.ckpt}.\nResume with: python -m transformer {self.command} "
+                 f"--out {a.out} --resume (and the same other options)")
+        raise SystemExit(self.stop.exit_code)
+
+    def after_training(self, work, what: str):
+        """``work()`` (an evaluation, a report, a plot: nothing the checkpoint holds) with
+        Ctrl-C / SIGTERM abandoning it at once: the checkpoint is saved already. A stopped
+        run says so in one line and exits with 128 + the signal's number."""
+        try:
+            with self.stop, self.stop.interruptible():
+                return work()
+        except Interrupted as e:
+            self.log(f"\n{signal_name(e.signum)} during {what}: stopped; the checkpoint of step "
+                     f"{self.step} is saved in {self.ckpt} (use it with: {self.use_command()})")
+            raise SystemExit(128 + e.signum) from None
+
+    def final_report(self) -> dict:
+        """The task's test scores and examples (a stop signal ends it)."""
+        return self.after_training(self._report, "the test report")
+
+    def _report(self) -> dict:
+        with tt.fast_paths(not self.args.plain):
+            report = self._final_report()
+        with open(os.path.join(self.args.out, "test_scores.json"), "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+        return report
+
+    def plot_loss(self) -> None:
+        """loss.png from metrics.jsonl (if any evaluation ran and matplotlib is installed)."""
+        from .plots import MissingDependency, plot_loss  # noqa: PLC0415
+
+        if not self.metrics:  # no evaluation has run (nothing to draw)
+            return
+        try:
+            png = os.path.join(self.args.out, "loss.png")
+            plot_loss(self.metrics_file, png)
+            self.log(f"loss curve: {png}")
+        except MissingDependency as e:
+            self.log(f"(no loss curve: {e})")
+
+
+def train_and_report(trainer: BaseTrainer) -> None:
+    """What a training command does: train, report on the test split, draw the loss curve;
+    a stop signal at any point saves the run first (stopping.py)."""
+    t0 = time.perf_counter()
+    with trainer.stop:  # Ctrl-C and SIGTERM: see transformer/stopping.py
+        trainer.run()
+        trainer.final_report()
+        trainer.after_training(trainer.plot_loss, "the loss plot")
+    trainer.log(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
