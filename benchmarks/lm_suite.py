@@ -143,11 +143,10 @@ def run_lm(configs, threads_list, frameworks, quick: bool, rounds: int, peaks=No
         out["training"] = training(configs, threads_list, frameworks, quick, rounds, peaks)
     if "generation" not in skip:
         top = max(threads_list)
-        gen_configs = [c for c in configs if c == "S"] if quick else configs
         print(f"\n## Language model generation: greedy, prompts of 8 tokens, 32 new tokens per "
               f"row, {top} thread(s)")
         print(GEN_HEADER)
-        out["generation"] = generation(gen_configs, top,
+        out["generation"] = generation(configs, top,
                                        [fw for fw in frameworks if fw != "plain"], quick)
     return out
 

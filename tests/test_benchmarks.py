@@ -101,3 +101,151 @@ def test_plain_rows_train_the_same_model_on_the_textbook_paths():
     assert loss_fast.grad_fn.name == "LinearCrossEntropyBackward"
     np.testing.assert_allclose(loss_plain.item(), loss_fast.item(), rtol=1e-5)
     assert tt.fast_paths_enabled()  # the plain step restores the switch
+
+
+# -- the language model (benchmarks/lm_*.py, torch_lm_twin.py) -----------------------------------
+
+def _lm_tiny():
+    from benchmarks.lm_workload import LM_CONFIGS
+
+    return dataclasses.replace(LM_CONFIGS["S"], name="tiny", d_model=16, nhead=2,
+                               dim_feedforward=24, layers=2, vocab=2000, batch=3, length=9)
+
+
+#: GPT-2's settings (the benchmark's), and the paper's with an untied output layer.
+LM_SETTINGS = [{}, dict(norm_first=False, activation="relu", positional="sinusoidal",
+                        scale_embeddings=True, tie_embeddings=False)]
+
+
+def _lm_pair(settings, seed=0):
+    """Our DecoderOnly and the PyTorch twin with our weights, both float64."""
+    from benchmarks.lm_workload import tinytorch_lm, torch_lm
+    from benchmarks.torch_lm_twin import load_tinytorch_state
+
+    cfg = _lm_tiny()
+    ours = tinytorch_lm(cfg, seed, **settings).to(tt.float64)
+    twin = torch_lm(cfg, seed, **settings).double()
+    state = {k: v.numpy() for k, v in ours.state_dict().items()}
+    used = load_tinytorch_state(twin, state)
+    assert set(used) == set(state)  # every weight of ours went into the twin
+    return ours, twin
+
+
+@pytest.mark.parametrize("settings", LM_SETTINGS, ids=["gpt2", "paper-untied"])
+def test_the_pytorch_lm_twin_computes_the_same_loss(settings):
+    torch = pytest.importorskip("torch")
+    from benchmarks.lm_workload import make_batch
+
+    ours, twin = _lm_pair(settings)
+    ids_in, ids_out = make_batch(_lm_tiny())
+    assert (ids_out == PAD).any()  # the padding is there, and left out by both
+    theirs = twin.loss(torch.from_numpy(ids_in), torch.from_numpy(ids_out), LABEL_SMOOTHING)
+    for fast in (True, False):
+        with tt.fast_paths(fast):
+            mine = ours.loss(tt.tensor(ids_in), tt.tensor(ids_out), label_smoothing=LABEL_SMOOTHING)
+        np.testing.assert_allclose(mine.item(), theirs.item(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("settings", LM_SETTINGS, ids=["gpt2", "paper-untied"])
+def test_the_twins_cached_generation_is_its_uncached_one_and_ours(settings):
+    torch = pytest.importorskip("torch")
+    from benchmarks.lm_generation import NEVER
+    from benchmarks.lm_workload import BOS, make_prompts
+    from transformer.generate import generate
+
+    ours, twin = _lm_pair(settings)
+    twin.eval()
+    prompts = make_prompts(_lm_tiny(), 3, 4)
+    # the cached step's logits, prompt then one token, equal the full forward's
+    full = twin(torch.from_numpy(prompts)).detach().numpy()
+    cache = [[] for _ in twin.blocks.layers]
+    with torch.no_grad():
+        first = twin._cached_step(torch.from_numpy(prompts[:, :3]), cache, 0).numpy()
+        last = twin._cached_step(torch.from_numpy(prompts[:, 3:]), cache, 3).numpy()
+    np.testing.assert_allclose(np.concatenate([first, last], axis=1), full, atol=1e-10)
+    cached = twin.greedy(torch.from_numpy(prompts), 6, use_cache=True).tolist()
+    assert cached == twin.greedy(torch.from_numpy(prompts), 6, use_cache=False).tolist()
+    assert cached == generate(ours, tt.tensor(prompts), BOS, NEVER, max_len=6)
+
+
+def test_lm_batches_are_corpus_sentences_packed_into_rows():
+    from benchmarks.lm_workload import BOS, EOS, LM_CONFIGS, make_batch, make_prompts, target_tokens
+
+    cfg = LM_CONFIGS["M"]
+    ids_in, ids_out = make_batch(cfg)
+    assert ids_in.shape == ids_out.shape == (cfg.batch, cfg.length)
+    assert (ids_in[:, 1:] == ids_out[:, :-1]).all()  # next-token prediction
+    assert (ids_in[:, 0] == BOS).all()
+    real = ids_out != PAD
+    assert (real[:, :-1] >= real[:, 1:]).all()  # padding only at the end of a row
+    ends = np.array([row[r][-1] for row, r in zip(ids_out, real)])
+    assert (ends == EOS).all()  # whole sentences only
+    assert 0.05 < 1 - real.mean() < 0.3 and target_tokens(ids_out) == real.sum()
+    prompts = make_prompts(cfg, 64, 8)
+    assert prompts.shape == (64, 8) and (prompts != PAD).all()
+
+
+def test_lm_flop_count_matches_the_matrix_products_of_a_forward_pass(monkeypatch):
+    from benchmarks.lm_workload import make_batch, tinytorch_lm, train_flops
+
+    counted = []
+
+    def count_linear(self, x, weight, bias=None):
+        counted.append(2 * x.size // x.shape[-1] * weight.shape[0] * weight.shape[1])
+        return original_linear(self, x, weight, bias)
+
+    def count_attention(self, q, k, v, *args, **kwargs):
+        batch = q.size // (q.shape[-2] * q.shape[-1])  # batch * heads
+        counted.append(2 * batch * q.shape[-2] * k.shape[-2] * (q.shape[-1] + v.shape[-1]))
+        return original_attention(self, q, k, v, *args, **kwargs)
+
+    original_linear, original_attention = Linear.forward, ScaledDotProductAttention.forward
+    monkeypatch.setattr(Linear, "forward", count_linear)
+    monkeypatch.setattr(ScaledDotProductAttention, "forward", count_attention)
+    cfg = _lm_tiny()
+    with tt.no_grad():
+        tinytorch_lm(cfg)(tt.tensor(make_batch(cfg)[0]))
+    assert 3 * sum(counted) == train_flops(cfg)
+
+
+def test_lm_suite_runs_at_toy_size(monkeypatch, capsys):
+    """The whole LM part (training rows pooled over rounds, generation rows, the printed
+    tables) on a toy config, its children run in this process. No timing is checked."""
+    import contextlib
+    import importlib
+    import io
+    import json
+
+    from benchmarks import lm_suite
+    from benchmarks.lm_workload import LM_CONFIGS
+
+    monkeypatch.setitem(LM_CONFIGS, "tiny", _lm_tiny())
+
+    def in_process(module, args, threads):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            importlib.import_module(module).main(args)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    monkeypatch.setattr(lm_suite, "child", in_process)
+    frameworks = ["tinytorch", "plain"] + (["torch"] if lm_suite.has_torch() else [])
+    if lm_suite.has_torch():  # the children would set PyTorch's threads for this process
+        import torch
+        monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    res = lm_suite.run_lm(["tiny"], [1], frameworks, quick=True, rounds=2, peaks={1: 100.0})
+    train = {r["framework"]: r for r in res["training"]}
+    assert set(train) == set(frameworks)
+    for r in train.values():
+        assert r["repeats"] == 6 and r["processes"] == 2 and r["tokens_per_s"] > 0
+    # the same model and batch on the fast and the plain paths (and in PyTorch, its own init)
+    assert train["plain"]["first_loss"] == pytest.approx(train["tinytorch"]["first_loss"],
+                                                         rel=1e-5)
+    if "torch" in train:
+        assert "speed_vs_torch" in train["tinytorch"] and "speed_vs_torch" in train["plain"]
+    gen = res["generation"]
+    sides = {(r["framework"], r["batch"], r["cache"]) for r in gen}
+    fws = [fw for fw in frameworks if fw != "plain"]
+    assert sides == {(fw, b, c) for fw in fws for b in (16, 64) for c in (False, True)}
+    assert all(r["new"] == 32 and r["tokens_per_s"] > 0 for r in gen)
+    printed = capsys.readouterr().out
+    assert "## Language model training" in printed and "KV cache" in printed
