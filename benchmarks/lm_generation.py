@@ -7,7 +7,7 @@ Every prompt has the same length (pieces of the corpus' token stream, no padding
 end-of-sequence is an id that is never produced, so every row generates exactly ``--new``
 tokens and both sides do the same work. The model is untrained: speed does not depend
 on the weights. tokens/s = batch x new tokens / seconds, the median of ``--repeats``
-runs after one warm-up run.
+runs after one warm-up run (which checks the length of every row).
 """
 
 from __future__ import annotations
@@ -20,16 +20,6 @@ import time
 from .lm_workload import BOS, LM_CONFIGS, make_prompts, tinytorch_lm, torch_lm
 
 NEVER = -1  # the end-of-sequence id: argmax never returns it
-
-
-def _times(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def _generator(framework: str, config: str, new: int):
@@ -59,10 +49,14 @@ def measure(framework: str, config: str = "S", threads: int = 2, batches=(16, 64
     for batch in batches:
         prompts = make_prompts(LM_CONFIGS[config], batch, prompt)
         for use_cache in (False, True):
-            out = run(prompts, use_cache)
+            out = run(prompts, use_cache)  # warm-up
             if any(len(row) != new for row in out):  # the same work on both sides
                 raise RuntimeError(f"{framework}: a row stopped before {new} tokens")
-            times = _times(lambda: run(prompts, use_cache), repeats)  # noqa: B023
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                run(prompts, use_cache)
+                times.append(time.perf_counter() - t0)
             med = statistics.median(times)
             rows.append({"framework": framework, "config": config, "threads": threads,
                          "batch": batch, "prompt": prompt, "new": new, "cache": use_cache,
