@@ -11,8 +11,8 @@ unscaled embeddings tied to the output layer; no dropout. Label smoothing 0.1, A
 Batches: the Spanish side of the built-in corpus (transformer.data), tokenized by our BPE
 trained on it, each sentence ``<bos> ... <eos>``, packed end to end into rows of
 ``length + 1`` tokens (a sentence that does not fit starts the next row; the rest of the
-row is padding: 19% of the positions at S, 12% at M). ``ids_in`` is a row without its last token,
-``ids_out`` without its first: next-token prediction.
+row is padding: 19% of the positions at S, 12% at M). ``ids_in`` is a row without its
+last token, ``ids_out`` without its first: next-token prediction.
 """
 
 from __future__ import annotations
