@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import time
-from dataclasses import fields
 
 import tinytorch as tt
 from tinytorch.allocator import keep_freed_memory
@@ -30,7 +29,7 @@ from .data.corpus import CorpusError
 from .generate import DecodingOptionError
 from .gpt2.cli import add_commands as gpt2_commands
 from .plots import MissingDependency
-from .train_args import TrainArgs, flag
+from .train_args import TrainArgs, add_train_options, train_args_from
 
 DEFAULT_OUT = TrainArgs.out
 
@@ -64,13 +63,6 @@ def cmd_train(a) -> None:
     # Trainer checks every option (args.validate()), --out, the corpus and --resume before
     # it writes anything.
     train_and_report(Trainer(args))
-
-
-def train_args_from(a, args_class):
-    """The parsed command line as ``args_class`` (TrainArgs or a subclass); a field without
-    a flag (``command_line=False``) keeps its default."""
-    return args_class(**{f.name: getattr(a, f.name) for f in fields(args_class)
-                         if hasattr(a, f.name)})
 
 
 def _load(a, kind="translator"):
@@ -257,27 +249,6 @@ def cmd_evaluate(a) -> None:
     print(f"{len(pairs)} sentences, {name}: BLEU {r['bleu']:.1f}  chrF {r['chrf']:.1f}  "
           f"({time.perf_counter() - t0:.0f} s)")
     print(f"sacreBLEU signatures: {r['bleu_signature']} | {r['chrf_signature']}")
-
-
-def add_train_options(parser, args_class=TrainArgs) -> None:
-    """One option per field of TrainArgs (or a subclass): the flag is ``--field-name``
-    unless the field's metadata names another (or says ``command_line=False``: none);
-    default, help, choices and rule (the argparse ``type``, which also says what the option
-    accepts) come from the field too."""
-    types = {"str": str, "int": int, "float": float}
-    for f in fields(args_class):
-        if not f.metadata.get("command_line", True):
-            continue
-        opts = {"dest": f.name, "default": f.default, "help": f.metadata["help"]}
-        rule = f.metadata["rule"]
-        if isinstance(f.default, bool):  # a switch: giving the flag turns the default around
-            opts["action"] = "store_false" if f.default else "store_true"
-        else:  # f.type is the annotation as written, e.g. "int | None": the value is an int
-            opts["type"] = rule if rule is not None else types[f.type.removesuffix(" | None")]
-            opts["choices"] = f.metadata.get("choices")
-            if rule is not None:
-                opts["help"] += f"; {rule.describe()}"
-        parser.add_argument(flag(f), **opts)
 
 
 def build_parser() -> Parser:

@@ -2,8 +2,9 @@
 accepts, and whether ``--resume`` may change it.
 
 ``python -m transformer train`` makes one flag per ``TrainArgs`` field
-(``__main__.add_train_options``); ``TrainArgs.validate()`` checks every field's rule and
-the rules that tie fields together, before anything is written; ``resume_differences``
+(``add_train_options``; ``lm train`` and ``mlm train`` one per field of a subclass);
+``TrainArgs.validate()`` checks every field's rule and the rules that tie fields
+together, before anything is written; ``resume_differences``
 names what a resumed run changed that it must keep (the model, the data, the tokenizer,
 the batches, the optimizer and the random numbers all depend on those).
 """
@@ -187,3 +188,31 @@ def resume_differences(saved: dict, args: TrainArgs) -> list[str]:
         if not same:
             found.append(f"{flag(f)} was {_shown(old)}, now {_shown(new)}")
     return found
+
+
+def add_train_options(parser, args_class=TrainArgs) -> None:
+    """One option per field of TrainArgs (or a subclass): the flag is ``--field-name``
+    unless the field's metadata names another (or says ``command_line=False``: none);
+    default, help, choices and rule (the argparse ``type``, which also says what the option
+    accepts) come from the field too."""
+    types = {"str": str, "int": int, "float": float}
+    for f in fields(args_class):
+        if not f.metadata.get("command_line", True):
+            continue
+        opts = {"dest": f.name, "default": f.default, "help": f.metadata["help"]}
+        rule = f.metadata["rule"]
+        if isinstance(f.default, bool):  # a switch: giving the flag turns the default around
+            opts["action"] = "store_false" if f.default else "store_true"
+        else:  # f.type is the annotation as written, e.g. "int | None": the value is an int
+            opts["type"] = rule if rule is not None else types[f.type.removesuffix(" | None")]
+            opts["choices"] = f.metadata.get("choices")
+            if rule is not None:
+                opts["help"] += f"; {rule.describe()}"
+        parser.add_argument(flag(f), **opts)
+
+
+def train_args_from(parsed, args_class=TrainArgs):
+    """The parsed command line as ``args_class`` (TrainArgs or a subclass); a field without
+    a flag (``command_line=False``) keeps its default."""
+    return args_class(**{f.name: getattr(parsed, f.name) for f in fields(args_class)
+                         if hasattr(parsed, f.name)})
