@@ -280,7 +280,10 @@ def test_logits_equal_in_float64(tiny_gpt2):
     np.testing.assert_allclose(got, _hf_logits(hf_model, ids, "float64"), rtol=0, atol=1e-10)
 
 
-PROMPTS = ["Hello, I'm a language model,", "Hola mundo.", "El gato", "🙂 2026", "They'll"]
+# "<|endoftext|>" alone is GPT-2's unconditional prompt; GPT-2's pad_id is that token too,
+# and a prompt that ends with it is still taken whole.
+PROMPTS = ["Hello, I'm a language model,", "Hola mundo.", "El gato", "🙂 2026", "They'll",
+           "<|endoftext|>", "Hola<|endoftext|>"]
 
 
 @pytest.mark.parametrize("prompt", PROMPTS)
@@ -300,7 +303,16 @@ def test_greedy_generation_equals_transformers(tiny_gpt2, ours, prompt):
         got = generate(model, tt.tensor([ids]), bos_id=tok.eos_token_id,
                        eos_id=tok.eos_token_id, max_len=20, use_cache=use_cache)[0]
         assert got == hf
-    assert len(set(hf)) > 3  # a continuation that varies: the comparison means something
+    assert len(set(hf)) >= 2  # a continuation that varies: the comparison means something
+
+
+def test_prompts_of_different_lengths_in_one_call_equal_each_alone(ours):
+    model, tok = ours
+    prompts = [tok.encode(p) for p in PROMPTS]
+    eos = tok.eos_token_id
+    together = generate(model, prompts, bos_id=eos, eos_id=eos, max_len=12)
+    for ids, got in zip(prompts, together):
+        assert got == generate(model, [ids], bos_id=eos, eos_id=eos, max_len=12)[0]
 
 
 def test_the_kv_cache_changes_nothing(ours):
@@ -443,7 +455,6 @@ def test_cli_errors_are_one_line_and_exit_2(tiny_gpt2, tmp_path, capsys):
         ([path, "Hi", "--greedy", "--num-return-sequences", "2"], "greedy decoding has one"),
         ([path, "Hi", "--top-p", "0"], "--top-p: expected a float in (0, 1]"),
         ([path, ""], "the prompt is empty"),
-        ([path, "Hi<|endoftext|>"], "the prompt ends with <|endoftext|>"),
         ([path, "Hola " * 70], "reads at most 64 positions"),
     ]
     for args, words in cases:

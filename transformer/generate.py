@@ -120,10 +120,11 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
 
     - a ``Transformer`` (translation): ``src`` (batch, src_len) int64 is the source;
       each output starts from ``bos_id`` and holds at most ``max_len`` tokens;
-    - a ``DecoderOnly`` (GPT): ``src`` (batch, prompt_len) int64 is the prompt (rows
-      shorter than the longest padded at the end with the model's pad_id), and each
-      output is its continuation, at most ``max_len`` new tokens (and no further than
-      the model's positional table reaches); ``bos_id`` is not used;
+    - a ``DecoderOnly`` (GPT): ``src`` holds the prompts, a list of token lists or a
+      (batch, prompt_len) int64 tensor (rows shorter than the longest padded at the end
+      with the model's pad_id), and each output is its continuation, at most ``max_len``
+      new tokens (and no further than the model's positional table reaches); ``bos_id``
+      is not used;
     - an ``EncoderOnly`` (BERT) does not generate: it fills masked words (masked_lm.py).
 
     Returns a list of ``batch`` token lists (without bos, prompt and eos). Generation
@@ -162,17 +163,30 @@ def _banned(model, bos_id, eos_id):
 
 
 def _continue_prompts(model, prompts, eos_id, ban, options):
-    """A decoder-only model's continuations of ``prompts`` (batch, prompt_len). Prompts of
-    one length run as one batch; rows of other lengths run as other batches, so that
-    every prompt's positions start at 0 (the same tokens as one prompt at a time)."""
+    """A decoder-only model's continuations of ``prompts``: a list of token lists, or a
+    (batch, prompt_len) tensor whose rows are right-padded with pad_id (taken whole when
+    pad_id is the eos id, as GPT-2's is: a trailing eos is then a token, not padding).
+
+    Prompts of one length run as one batch; rows of other lengths run as other batches,
+    so that every prompt's positions start at 0 (the same tokens as one prompt at a time)."""
     cfg = model.config
-    ids = prompts.cpu().numpy()
-    lengths = ids.shape[1] - np.argmax(np.flip(ids != cfg.pad_id, axis=1), axis=1)
-    lengths[(ids == cfg.pad_id).all(axis=1)] = 0
-    if lengths.min() < 1 or lengths.max() >= cfg.max_len:
+    if isinstance(prompts, (list, tuple)):
+        rows = [np.asarray(p, dtype=np.int64).reshape(-1) for p in prompts]
+        lengths = np.array([len(r) for r in rows])
+        ids = np.zeros((len(rows), max(lengths.max(initial=0), 1)), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = r
+    else:
+        ids = prompts.cpu().numpy()
+        lengths = np.full(len(ids), ids.shape[1])
+        if cfg.pad_id != eos_id:
+            lengths = ids.shape[1] - np.argmax(np.flip(ids != cfg.pad_id, axis=1), axis=1)
+            lengths[(ids == cfg.pad_id).all(axis=1)] = 0
+    if len(ids) == 0 or lengths.min() < 1 or lengths.max() >= cfg.max_len:
         raise DecodingOptionError(
             f"generate: each prompt needs 1 to {cfg.max_len - 1} tokens (the model reads "
-            f"{cfg.max_len} positions), got {lengths.min()} to {lengths.max()}")
+            f"{cfg.max_len} positions), got {lengths.min(initial=0)} to "
+            f"{lengths.max(initial=0)}")
     outputs, scores = [None] * len(ids), [None] * len(ids)
     for n in np.unique(lengths):
         rows = np.nonzero(lengths == n)[0]

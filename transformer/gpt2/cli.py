@@ -87,11 +87,7 @@ def cmd_generate(a) -> None:
         print(f"warning: the prompt ({len(ids)} tokens) and --max-new-tokens "
               f"{a.max_new_tokens} pass GPT-2's {limit} positions: at most "
               f"{limit - len(ids)} new tokens", file=sys.stderr)
-    if ids[-1] == model.config.pad_id:
-        # generate() reads pad_id at the end of a prompt as padding, and GPT-2 has no pad
-        # token of its own: its pad_id is <|endoftext|>, which a prompt may end with.
-        raise UsageError("the prompt ends with <|endoftext|>: add the text that follows it")
-    prompts = tt.tensor([ids] * a.num_return_sequences)         # (sequences, prompt_len)
+    prompts = [ids] * a.num_return_sequences  # one batch; "<|endoftext|>" alone: unconditional
     eos = tok.eos_token_id if tok.eos_token_id is not None else -1
     outputs = generate(model, prompts, bos_id=eos, eos_id=eos, max_len=a.max_new_tokens,
                        **options)
