@@ -19,14 +19,14 @@ import os
 import sys
 import time
 
-import tinytorch as tt
 from tinytorch.allocator import keep_freed_memory
 from tinytorch.serialization import CheckpointError
 
-from .cli_args import (Parser, UsageError, directory, existing_file, existing_path,
+from .cli_args import (Parser, UsageError, check_device, directory, existing_file, existing_path,
                        non_negative_int, png_file, positive_float, positive_int, top_p)
 from .data.corpus import CorpusError
 from .generate import DecodingOptionError
+from .lm_cli import add_commands as lm_commands
 from .gpt2.cli import add_commands as gpt2_commands
 from .plots import MissingDependency
 from .train_args import TrainArgs, add_train_options, train_args_from
@@ -47,19 +47,12 @@ def one_line(e: Exception) -> str:
     return " ".join(text.split())
 
 
-def _check_device(device: str) -> str:
-    if device == "cuda" and not tt.cuda.is_available():
-        raise UsageError("--device cuda needs CuPy and a GPU: pip install -e '.[gpu]' "
-                         "(cupy-cuda12x), or use --device cpu")
-    return device
-
-
 def cmd_train(a) -> None:
     from .train import Trainer  # noqa: PLC0415
     from .trainer import train_and_report  # noqa: PLC0415
 
     args = train_args_from(a, TrainArgs)
-    _check_device(args.device)
+    check_device(args.device)
     # Trainer checks every option (args.validate()), --out, the corpus and --resume before
     # it writes anything.
     train_and_report(Trainer(args))
@@ -70,7 +63,7 @@ def _load(a, kind="translator"):
     from .checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint  # noqa: PLC0415
 
     path = a.checkpoint or checkpoint_path(a.out)
-    device = _check_device(a.device)
+    device = check_device(a.device)
     return model_from_checkpoint(load_checkpoint(path, kind=kind), path, device)
 
 
@@ -309,6 +302,7 @@ def build_parser() -> Parser:
                    "corpus directory without test.tsv")
     e.set_defaults(fn=cmd_evaluate)
     gpt2_commands(sub)  # python -m transformer gpt2 generate --model DIR "Hello" (gpt2/cli.py)
+    lm_commands(sub)    # lm train/generate, mlm train/fill-mask (lm_cli.py)
     return p
 
 

@@ -157,6 +157,16 @@ png_file = Path("a file name ending in .png (not a directory)", _png_path,
                says_what_is_there=False)
 
 
+def check_device(device: str) -> str:
+    """``--device``, after checking that a GPU is there for ``cuda``."""
+    import tinytorch as tt  # noqa: PLC0415 (only this check needs it)
+
+    if device == "cuda" and not tt.cuda.is_available():
+        raise UsageError("--device cuda needs CuPy and a GPU: pip install -e '.[gpu]' "
+                         "(cupy-cuda12x), or use --device cpu")
+    return device
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with its errors turned into ``UsageError`` (one line, exit status 2)
     instead of the usage text and ``SystemExit``. ``--help`` still exits with 0."""
