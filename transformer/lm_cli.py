@@ -13,7 +13,7 @@ the same loop, checkpoints, --resume and Ctrl-C), with sentences instead of pair
 
 ``lm generate`` samples by default, as GPT-style tools do (``--greedy``: the likeliest
 token each step; ``--beam N``: beam search), and prints each prompt's continuations up to
-the end of the sentence, one per line. Mistakes (options that would be ignored, a
+the end of the sentence, one per line (``printable``). Mistakes (options that would be ignored, a
 checkpoint of another kind, a text without a mask) are one line and exit status 2.
 """
 
@@ -103,7 +103,13 @@ def cmd_lm_generate(a) -> None:
     model, tok = _load(a, "lm")
     for texts in continue_prompts(model, tok, prompts, device=a.device, **options):
         for text in texts:
-            print(text)
+            print(printable(text))
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: a control character or line break that a model generated
+    (a byte token, say) is shown as its escape, ``\\x0b``, so each sample is one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def cmd_mlm_fill_mask(a) -> None:

@@ -170,7 +170,8 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5, device="cpu") -> list
         probs = np.exp(scores - scores.max())
         probs /= probs.sum()
         fills = []
-        for token_id in np.argsort(-probs, kind="stable")[:top_k]:
+        ranked = [t for t in np.argsort(-probs, kind="stable") if t not in banned]
+        for token_id in ranked[:top_k]:
             token = tokenizer.decode([int(token_id)])
             left = pieces[i - 1] if i else ""
             if token.startswith(" ") and left.endswith(" "):

@@ -8,8 +8,9 @@ sentences from
 - a text file, one sentence per line (a file whose first line holds no tab);
 - a TSV file (a tab in the first line): the column ``column``, by 0-based index or by
   the name in a header line; by default the column named spanish/es/spa, else the second
-  (the Spanish side of an ``english<TAB>spanish`` file). A header-less two-column file
-  also answers to the names english/en/eng (0) and spanish/es/spa (1);
+  (the Spanish side of an ``english<TAB>spanish`` file). A first line that holds the
+  name asked for (or only column names such as english, spanish) is a header. A
+  header-less two-column file also answers to english/en/eng (0) and spanish/es/spa (1);
 - a corpus directory with ``pairs.tsv`` and optionally ``valid.tsv`` / ``test.tsv`` (the
   layout of the Tatoeba corpus), each file read as a TSV.
 
@@ -95,18 +96,21 @@ def _tsv_column(path, lines, column) -> list[str]:
     """The non-blank cells of one column of a TSV's lines [(line number, text)]."""
     first = lines[0][1].split("\t")
     names = [f.strip().lower() for f in first]
-    header = all(name in HEADER_WORDS for name in names)
+    wanted = None if column is None else column.strip().lower()
+    # The first line is a header if it names the column asked for, or if every field is a
+    # column name (english<TAB>spanish, as corpus.py reads them).
+    header = wanted in names or all(name in HEADER_WORDS for name in names)
     if column is None:                      # the Spanish side
         index = next((i for i, name in enumerate(names) if header and name in SPANISH_NAMES),
                      1)
-    elif column.strip().isdigit():
-        index = int(column)
-    elif header and column.strip().lower() in names:
-        index = names.index(column.strip().lower())
+    elif wanted.isdigit():
+        index = int(wanted)
+    elif wanted in names:
+        index = names.index(wanted)
     elif not header and len(first) == 2 and _named_side(column) is not None:
         index = _named_side(column)
     else:
-        has = f"its header names {', '.join(first)}" if header else "it has no header line"
+        has = f"its first line names {', '.join(first)}" if header else "no header line"
         raise CorpusError(f"--column {column}: {path} has no column of that name ({has}); "
                           f"give a 0-based column index, e.g. --column 1")
     sentences = []
