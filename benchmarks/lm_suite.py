@@ -128,6 +128,7 @@ def generation(configs, threads, frameworks, quick) -> list[dict]:
 def run_lm(configs, threads_list, frameworks, quick: bool, rounds: int, peaks=None,
            skip=()) -> dict:
     """Both LM benchmarks; ``peaks``: {threads: GEMM GFLOP/s} if measured already."""
+    load_before = os.getloadavg()  # above ~0.5 on 2 cores: the figures are noisy
     peaks = dict(peaks or {})
     for threads in threads_list:
         if threads not in peaks:
@@ -135,7 +136,9 @@ def run_lm(configs, threads_list, frameworks, quick: bool, rounds: int, peaks=No
             print(f"# NumPy fp32 GEMM peak, {threads} thread(s): {peaks[threads]:.0f} GFLOP/s",
                   flush=True)
     settings = ", ".join(f"{k}={v}" for k, v in GPT2_SETTINGS.items())
-    out = {"configs": {c: LM_CONFIGS[c].to_dict() for c in configs}, "settings": GPT2_SETTINGS}
+    out = {"configs": {c: LM_CONFIGS[c].to_dict() for c in configs}, "settings": GPT2_SETTINGS,
+           "blas": blas_info(), "gemm_peak_gflops": peaks,
+           "load_average_before": load_before}
     if "training" not in skip:
         print(f"\n## Language model training ({settings}; label smoothing 0.1, clip 1.0, Adam);"
               f" tok/s = real target tokens/s, vs torch = our tok/s / PyTorch's")
@@ -148,6 +151,9 @@ def run_lm(configs, threads_list, frameworks, quick: bool, rounds: int, peaks=No
         print(GEN_HEADER)
         out["generation"] = generation(configs, top,
                                        [fw for fw in frameworks if fw != "plain"], quick)
+    out["load_average_after"] = os.getloadavg()
+    print(f"# load average {out['load_average_before'][0]:.2f} before, "
+          f"{out['load_average_after'][0]:.2f} after", flush=True)
     return out
 
 
@@ -171,25 +177,25 @@ def main(argv=None) -> None:
     threads_list = [int(t) for t in (a.threads or ("2" if a.quick else "1,2")).split(",")]
     frameworks = ["tinytorch"] + ([] if a.no_plain else ["plain"]) + (
         [] if a.no_torch or not has_torch() else ["torch"])
-    started, load_before = time.perf_counter(), os.getloadavg()
-    info = {**machine_info(max(threads_list)), "blas": blas_info()}
+    started = time.perf_counter()
+    info = machine_info(max(threads_list))
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
+                     for b in blas_info())
     print(f"# {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | numpy "
-          f"{info['numpy']} | torch {info['torch'] or 'not installed'} | BLAS {info['blas']} | "
-          f"{datetime.date.today()} | load average {load_before[0]:.2f}", flush=True)
+          f"{info['numpy']} + {blas or 'BLAS unknown (no threadpoolctl)'} | torch "
+          f"{info['torch'] or 'not installed'} | {datetime.date.today()}", flush=True)
     results = {"machine": info, "date": str(datetime.date.today()), "quick": a.quick,
                "command": " ".join(["python -m benchmarks.lm_suite", *(argv or sys.argv[1:])]),
-               "load_average_before": load_before,
                "lm": run_lm(configs, threads_list, frameworks, a.quick,
                             a.rounds or (1 if a.quick else 2),
                             skip=set(filter(None, a.skip.split(","))))}
-    results["load_average_after"] = os.getloadavg()
     results["elapsed_s"] = elapsed = time.perf_counter() - started
     out = Path(a.out) if a.out else ROOT / "benchmarks" / "results" / (
         f"lm{'-quick' if a.quick else ''}-cpu-{datetime.date.today():%Y-%m-%d}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\n# {elapsed:.0f} s; load average {results['load_average_after'][0]:.2f} at the end; "
-          f"saved {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    print(f"\n# {elapsed:.0f} s; saved "
+          f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 if __name__ == "__main__":

@@ -247,5 +247,7 @@ def test_lm_suite_runs_at_toy_size(monkeypatch, capsys):
     fws = [fw for fw in frameworks if fw != "plain"]
     assert sides == {(fw, b, c) for fw in fws for b in (16, 64) for c in (False, True)}
     assert all(r["new"] == 32 and r["tokens_per_s"] > 0 for r in gen)
+    assert len(res["load_average_before"]) == len(res["load_average_after"]) == 3
+    assert res["gemm_peak_gflops"] == {1: 100.0} and "blas" in res
     printed = capsys.readouterr().out
     assert "## Language model training" in printed and "KV cache" in printed
