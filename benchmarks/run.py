@@ -2,7 +2,7 @@
 decoding, the language model (lm_suite.py), per-op overhead and a breakdown of one
 step, in one run.
 
-    python -m benchmarks            # the full suite (about 8 minutes on 2 cores)
+    python -m benchmarks            # the full suite (about 8 minutes on 2 cores, +6-10 for lm)
     python -m benchmarks --quick    # S and M at 2 threads, fewer repeats (< 3 minutes)
     python benchmarks/run.py --configs M --threads 1,2
 
