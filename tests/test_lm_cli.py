@@ -83,7 +83,7 @@ def test_lm_train_writes_perplexity_samples_and_a_test_report(run, capsys):
     state = load_checkpoint(str(run / "checkpoint.npz"))
     assert state["kind"] == "lm" and state["step"] == 20
     model, tok = model_from_checkpoint(state)
-    assert type(model).__name__ == "DecoderOnly" and model.config.norm_first
+    assert type(model).__name__ == "DecoderOnly" and not model.config.norm_first  # post-LN
     assert model.config.num_decoder_layers == 2                     # --size tiny
 
 
