@@ -81,3 +81,4 @@ __version__ = "0.1.0"
 
 from . import nn, optim, viz  # noqa: E402  (they build on everything above)
 from . import utils  # noqa: E402  (tinytorch.utils.data: Dataset, DataLoader, samplers)
+from . import distributed  # noqa: E402  (tinytorch.distributed: MPI, imported only when used)

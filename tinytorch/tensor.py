@@ -30,7 +30,7 @@ _new_tuple = tuple.__new__
 
 class Tensor:
     __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version", "_hooks", "_retain",
-                 "__weakref__")
+                 "_post_accumulate_hooks", "__weakref__")
 
     # A leaf Tensor is itself a node of the graph for the engine (see engine.py).
     is_leaf_node = True
@@ -53,6 +53,7 @@ class Tensor:
         self._version = None
         self._hooks = None
         self._retain = None
+        self._post_accumulate_hooks = None
         if requires_grad:
             self.requires_grad = True
 
@@ -142,6 +143,25 @@ class Tensor:
             owner._hooks = []
         owner._hooks.append(hook)
         return _HookHandle(owner._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` each time backward has added a gradient into this leaf's
+        ``.grad`` (the hook reads ``tensor.grad``; what it returns is ignored). This is when
+        a parameter's gradient for the whole backward pass is known, so data-parallel
+        training starts averaging it here (tinytorch/nn/parallel). Returns a handle with
+        ``.remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                "registered on non-leaf tensors (only leaves accumulate a .grad)")
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: can't register a hook on a tensor that "
+                "does not require grad")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _HookHandle(self._post_accumulate_hooks, hook)
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph: no grad_fn, no requires_grad."""

@@ -159,7 +159,8 @@ def run(root, grad, order_counts: dict, retain_graph: bool, seen: set) -> dict:
             sums.discard(id(g))  # handed on now: an op may pass it to several parents
         if node.is_leaf_node:
             if g is not None:
-                if node.grad is None and node._hooks is None:  # the common case, inlined
+                if node.grad is None and node._hooks is None and \
+                        node._post_accumulate_hooks is None:  # the common case, inlined
                     node.grad = Tensor(_own(g, seen))
                 else:
                     _accumulate(node, g, seen)
@@ -273,7 +274,8 @@ def _run_leaf_hooks(leaf, g):
 
 
 def _accumulate(leaf, g, seen) -> None:
-    """leaf.grad += g, after the leaf's hooks (which see the summed gradient, once)."""
+    """leaf.grad += g, after the leaf's hooks (which see the summed gradient, once); then
+    the post-accumulate hooks, which see the leaf with its new ``.grad``."""
     if leaf._hooks:
         g = _run_leaf_hooks(leaf, g)
     if leaf.grad is None:
@@ -285,3 +287,6 @@ def _accumulate(leaf, g, seen) -> None:
                 f"backward: {tuple(leaf.shape)} leaf has a .grad of shape {tuple(acc.shape)}; "
                 f"set .grad = None (or zero_grad()) before backward")
         acc += g
+    if leaf._post_accumulate_hooks:
+        for hook in tuple(leaf._post_accumulate_hooks):  # (a hook may remove itself)
+            hook(leaf)

@@ -1,6 +1,6 @@
 """``tinytorch.nn``: Module, Parameter, layers, losses; ``nn.functional`` (F), ``nn.init``."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import GELU, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
@@ -22,7 +22,8 @@ from .loss_more import (
 __all__ = ["GELU", "CrossEntropyLoss", "Dropout", "Embedding", "Identity", "LayerNorm", "Linear",
            "LinearCrossEntropyOptions",
            "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
-           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "utils",
+           "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "parallel",
+           "utils",
            # issue 16
            "BCELoss", "BCEWithLogitsLoss", "Flatten", "HuberLoss", "KLDivLoss", "L1Loss",
            "ParameterDict", "ParameterList", "SiLU", "SmoothL1Loss", "Unflatten"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+from ... import distributed as dist
 from ...creation import randperm
 from ...random import Generator
 from .sampler import Sampler
@@ -34,19 +35,22 @@ __all__ = ["DistributedSampler"]
 class DistributedSampler(Sampler):
     """The indices of ``dataset`` that belong to process ``rank`` of ``num_replicas``.
 
-    tinytorch has no process groups (``torch.distributed``), so ``num_replicas`` (the world
-    size) and ``rank`` must be given. ``len(sampler)`` is the size of one shard:
-    ceil(N / num_replicas), or with ``drop_last`` floor(N / num_replicas). All ranks must
-    use the same ``seed``.
+    ``num_replicas`` (the world size) and ``rank`` default to the process group's
+    (``tinytorch.distributed.init_process_group``, as in PyTorch); without one, give them.
+    ``len(sampler)`` is the size of one shard: ceil(N / num_replicas), or with
+    ``drop_last`` floor(N / num_replicas). All ranks must use the same ``seed``.
     """
 
     def __init__(self, dataset, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            raise ValueError(
-                "DistributedSampler: tinytorch has no process group to ask for the world size "
-                "and rank; pass them: DistributedSampler(dataset, num_replicas=WORLD_SIZE, "
-                "rank=RANK)")
+            if not dist.is_initialized():
+                raise ValueError(
+                    "DistributedSampler: no process group to ask for the world size and rank: "
+                    "call tinytorch.distributed.init_process_group('mpi') first, or pass "
+                    "them: DistributedSampler(dataset, num_replicas=WORLD_SIZE, rank=RANK)")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(
                 f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
