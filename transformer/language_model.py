@@ -42,13 +42,13 @@ SAMPLE_OPTIONS = dict(do_sample=True, temperature=0.8, top_k=50, max_new_tokens=
 @dataclass
 class LMTrainArgs(TrainArgs):
     """The options of ``lm train`` (and ``mlm train``): the translator's, with sentences
-    instead of pairs (--data, --column) and these defaults: 5 minutes; a warm-up of 100
-    steps (5 minutes on 2 cores hold about 500 steps of the small model: 300 would spend
-    most of them warming up); no label smoothing, so that the training loss is the plain
-    negative log-likelihood whose exponential is the perplexity (smoothing would also
-    flatten the distribution that sampling draws from). The blocks are post-LN, as the
-    translator's: on the built-in corpus, 300 steps of the small model reached a
-    validation perplexity of 14.0 post-LN and 15.3 pre-LN (same seed and batches)."""
+    instead of pairs (--data, --column) and these defaults: 5 minutes (the README's
+    measured runs: about 2,300 steps on 2 cores) with a warm-up of 100 steps; no label
+    smoothing, so that the training loss is the plain negative log-likelihood whose
+    exponential is the perplexity (smoothing would also flatten the distribution that
+    sampling draws from). The blocks are post-LN, as the translator's: on the built-in
+    corpus, 300 steps of the small model reached a validation perplexity of 14.0 post-LN
+    and 15.3 pre-LN (same seed and batches)."""
 
     data: str | None = option(None, "a text file (one sentence per line), a TSV file (the "
                               "column --column) or a directory with pairs.tsv/valid.tsv/"
