@@ -375,3 +375,28 @@ def test_every_lm_and_mlm_option_declares_its_values():
                             action.type, Number | Path), (group, name, action.option_strings)
     assert ("lm", "train", "--column") in found and ("mlm", "fill-mask", "--top-k") in found
     assert len([f for f in found if f[1] == "train"]) >= 2 * 20
+
+
+def test_a_checkpoint_without_a_kind_is_a_translator_and_a_bad_kind_is_one_line(corpus, tmp_path,
+                                                                                capsys):
+    """Checkpoints written before there were language models have no "kind": they load
+    as translators. A kind this code does not know is a damaged file: one line."""
+    from transformer.train import TrainArgs, Trainer
+
+    out = tmp_path / "old"
+    Trainer(TrainArgs(data=str(corpus), out=str(out), size="tiny", vocab_size=300, steps=1,
+                      minutes=None, batch_tokens=200, warmup=5, eval_every=1000,
+                      progress=False), **QUIET).run()
+    path = checkpoint_path(out)
+    state = load_checkpoint(path)
+    assert state.pop("kind") == "translator"
+    tt.save(state, path)
+    model, _ = model_from_checkpoint(load_checkpoint(path, kind="translator"))
+    assert type(model).__name__ == "Transformer"
+    assert main(["translate", "--out", str(out), "Hello world."]) == 0
+    capsys.readouterr()
+    state["kind"] = "gpt9"
+    tt.save(state, path)
+    assert main(["translate", "--out", str(out), "Hello world."]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "unknown model kind 'gpt9'" in err
