@@ -8,8 +8,18 @@ feedforward.py           the position-wise feed-forward network
 layers.py                EncoderLayer, DecoderLayer (Add & Norm, post-/pre-LN), stacks
 model.py                 Transformer (seq2seq), DecoderOnly (GPT), EncoderOnly (BERT)
 cache.py                 the key/value cache of decoding
-generate.py              greedy, beam search, sampling
+generate.py              greedy, beam search, sampling (for translators and GPTs alike)
 packing.py               the fast path's ops that leave padding rows out
+
+Training and using them:
+
+tokenizer.py             BPE on characters and bytes (the translator's and the LMs')
+data/                    corpora, sentence pairs and sentences, length-bucketed batches
+trainer.py               the training loop every model shares: checkpoints, resume, Ctrl-C
+train.py                 the translator's task: pairs, BLEU (``python -m transformer train``)
+language_model.py        GPT's task: next-token prediction, perplexity (``lm train``)
+masked_lm.py             BERT's task: 15% masked, fill-mask (``mlm train``)
+gpt2/                    GPT-2's own weights and byte-level BPE tokenizer, in NumPy
 """
 
 from .attention import attention_composed, causal_mask, padding_mask, scaled_dot_product_attention
