@@ -188,6 +188,9 @@ class MaskedLMTrainer(SentenceTrainer):
 
     kind, model_class, command = "mlm", EncoderOnly, "mlm train"
     special_tokens = ("<mask>",)
+    # The masks are drawn over the whole batch each step: split across processes they
+    # would differ from the one-process run's (transformer/ranks.py), so: one process.
+    several_processes = False
 
     def prepare_data(self) -> None:
         super().prepare_data()
