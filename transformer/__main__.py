@@ -342,4 +342,6 @@ def _silence_stdout() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .ranks import end_job  # (under mpiexec, a mistake on one rank ends every rank)
+
+    sys.exit(end_job(main()))

@@ -10,6 +10,8 @@ paper's schedule). Every ``eval_every`` steps: a validation measurement, a line 
 ``metrics.jsonl``, and a checkpoint. At the end the checkpoint is saved *before* the final
 evaluation and the test report, so stopping them loses nothing. Ctrl-C and SIGTERM finish
 the step, save a checkpoint and say how to resume (stopping.py).
+Under ``mpiexec -n N`` the same loop runs on N processes, each on its slice of every
+batch, with one writer and one stop for all (ranks.py).
 With ``plain`` (``--plain``) the steps, the validation and the final report run under
 ``tinytorch.fast_paths(False)``: the textbook paths, slower but easy to step through.
 
@@ -50,6 +52,7 @@ from .checkpoint import (
     CHECKPOINT_NAME, checkpoint_path, load_checkpoint, model_from_checkpoint, save_checkpoint,
 )
 from .cli_args import UsageError
+from .ranks import Ranks, zero_loss
 from .stopping import Interrupted, StopSignals, signal_name
 from .tokenizer import N_BYTES, N_SPECIAL, BPETokenizer
 from .train_args import TrainArgs, resume_differences
@@ -124,14 +127,24 @@ class BaseTrainer:
     model_class = None            # Transformer, DecoderOnly or EncoderOnly
     command = "train"             # the CLI command that trains it
     special_tokens: tuple[str, ...] = ()  # added to the tokenizer after training it
+    several_processes = True      # whether it may run under mpiexec -n N > 1 (ranks.py)
 
-    def __init__(self, args: TrainArgs, log=print):
+    def __init__(self, args: TrainArgs, log=print, ranks: Ranks | None = None):
         args.validate()
         check_run_dir(args)
+        # Several processes under mpiexec (ranks.py): only rank 0 speaks and writes.
+        self.ranks = ranks = ranks if ranks is not None else Ranks.from_environment()
+        if ranks.world > 1 and not self.several_processes:
+            raise UsageError(f"{self.command} runs in one process only (started by mpiexec as "
+                             f"{ranks.world}): run it without mpiexec; train and lm train "
+                             f"run on several")
+        if not ranks.is_main:
+            log = _quiet
         self.args, self.log = args, log
         self.ckpt = checkpoint_path(args.out)
         self.metrics_file = os.path.join(args.out, METRICS_NAME)
-        self.stop = StopSignals()
+        self.stop = StopSignals() if ranks.is_main else StopSignals(notice=_quiet)
+        self.agreed_stop = None  # with several ranks: the stop signal they agreed on
         tt.manual_seed(args.seed)
         self.splits = self.load_data()
         state = load_checkpoint(self.ckpt, kind=self.kind) if args.resume else None
@@ -159,9 +172,15 @@ class BaseTrainer:
         else:
             config = args.model_config(len(self.tokenizer), self.tokenizer.pad_id)
             self.model = self.model_class(config).to(args.device)
+        # Several ranks: backward averages the gradients over them; every rank starts from
+        # rank 0's weights (a collective: every rank has passed its checks when it returns).
+        self.ddp = ranks.wrap(self.model)
         n_params = sum(p.numel() for p in self.model.parameters())
         log(f"model: {n_params / 1e6:.2f}M parameters, d_model {self.model.config.d_model}, "
             f"{self.summary()}")
+        if ranks.world > 1:
+            log(f"{ranks.world} processes (mpiexec): each trains on 1/{ranks.world} of every "
+                f"batch; rank 0 writes" + _threads_hint())
         self.optimizer = tt.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.9, 0.98),
                                        eps=1e-9)
         self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer,
@@ -169,11 +188,13 @@ class BaseTrainer:
         self.step, self.elapsed, self.metrics = 0, 0.0, []
         self.saved_step = None  # the step of the last checkpoint this process wrote
         # Every check has passed: only now is anything deleted or written.
-        if args.overwrite:
+        if args.overwrite and ranks.is_main:
             clear_run(args.out)
-        os.makedirs(args.out, exist_ok=True)
+        if ranks.is_main:
+            os.makedirs(args.out, exist_ok=True)
         if state is not None:
             self._restore(state)
+        ranks.reseed_dropout(args.seed, self.step)
 
     # -- what a task defines ---------------------------------------------------------------
     def load_data(self) -> dict:
@@ -224,11 +245,16 @@ class BaseTrainer:
                                   f"version: start a new run (--overwrite)") from None
         # metrics.jsonl says what the checkpoint says: rows written after it (by a run that
         # was killed before its next save) would otherwise be there twice.
-        with open(self.metrics_file, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(row) + "\n" for row in self.metrics)
+        if self.ranks.is_main:
+            with open(self.metrics_file, "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(row) + "\n" for row in self.metrics)
         self.log(f"resumed from {self.ckpt} at step {self.step}")
 
     def save(self):
+        """The checkpoint (rank 0 writes it: every rank holds the same state)."""
+        if not self.ranks.is_main:
+            self.saved_step = self.step
+            return
         save_checkpoint(self.ckpt, model=self.model, tokenizer=self.tokenizer,
                         optimizer=self.optimizer, scheduler=self.scheduler, batches=self.batches,
                         step=self.step, elapsed=self.elapsed, train_args=self.args.to_dict(),
@@ -236,10 +262,22 @@ class BaseTrainer:
         self.saved_step = self.step
 
     def train_step(self, batch) -> tuple[float, int]:
-        """One update: the batch's loss, its gradients, clipped, and an optimizer step."""
-        loss, tokens = self.batch_loss(batch)
-        self.optimizer.zero_grad()
-        loss.backward()
+        """One update: the batch's loss, its gradients, clipped, and an optimizer step.
+        Returns the loss and the tokens it counted: with several ranks, this rank's, on its
+        slice of the batch."""
+        if self.ranks.world == 1:
+            loss, tokens = self.batch_loss(batch)
+            self.optimizer.zero_grad()
+            loss.backward()
+        else:
+            # Rank r's mean loss weighted by its share of the batch's tokens: the average
+            # over the ranks of these gradients (taken inside backward) is the gradient of
+            # the whole batch's mean loss (the derivation: ranks.py).
+            shard = self.ranks.shard(batch, self.batches)
+            loss, tokens = (zero_loss(self.model), 0) if shard is None else self.batch_loss(shard)
+            total = self.ranks.total(tokens)
+            self.optimizer.zero_grad()
+            (loss * (tokens * self.ranks.world / max(total, 1))).backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
         self.optimizer.step()
         self.scheduler.step()
@@ -253,7 +291,9 @@ class BaseTrainer:
 
     def record(self, row: dict) -> None:
         """Keep a metrics row (saved with the next checkpoint), append it to metrics.jsonl
-        and print it."""
+        and print it (rank 0's job)."""
+        if not self.ranks.is_main:
+            return
         self.metrics.append(row)
         with open(self.metrics_file, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
@@ -272,35 +312,47 @@ class BaseTrainer:
         """Train until the step or time budget is spent (on the textbook paths with
         ``plain``), evaluating and saving every ``eval_every`` steps; then save, and only
         then evaluate a last time and save again. Ctrl-C or SIGTERM: save and exit with
-        SystemExit(128 + the signal's number) (stopping.py)."""
+        SystemExit(128 + the signal's number) (stopping.py). With several ranks, the
+        others return after the last save; rank 0 evaluates."""
         with self.stop, tt.fast_paths(not self.args.plain):
             self.log(f"training from step {self.step}: Ctrl-C or SIGTERM stops after the "
                      f"current step and saves a checkpoint")
             window = self._train()
             if self.saved_step != self.step:
                 self.save()
-            if self.stop.received:
-                self._stopped()
+            if self._stop_signal():
+                self._stopped(self._stop_signal())
+            if not self.ranks.is_main:
+                return
             if window:
                 row = self.after_training(lambda: self.measure(float(np.mean(window))),
                                           "the final evaluation")
                 self.record(row)
                 self.save()
             if self.stop.received:  # arrived during that last save: it is complete
-                self._stopped()
+                self._stopped(self.stop.received)
+
+    def _stop_signal(self) -> int | None:
+        """The stop signal to act on: alone, the one this process received; with several
+        ranks, the one they agreed on after the last step (so that all stop together)."""
+        return self.stop.received if self.ranks.world == 1 else self.agreed_stop
 
     def _train(self) -> list[float]:
         """The steps, until the budget is spent or a stop signal arrives. Returns the
         training losses since the last evaluation."""
-        a = self.args
-        bar = _progress(a.steps, a.progress, self.step)
+        a, ranks = self.args, self.ranks
+        bar = _progress(a.steps, a.progress and ranks.is_main, self.step)
         window, tokens, started = [], 0, time.perf_counter()
         last_print = started
         try:
-            while not self._done() and not self.stop.received:
+            while not self._done() and not self._stop_signal():
                 t0 = time.perf_counter()
                 loss, n = self.train_step(next(self.batches))
                 dt = time.perf_counter() - t0
+                if ranks.world > 1:  # the whole batch's loss and tokens, the slowest rank's
+                    loss_sum, n, dt, self.agreed_stop = ranks.agree(  # time, a stop signal
+                        loss * n, n, dt, self.stop.received)
+                    loss = loss_sum / max(n, 1)
                 self.step += 1
                 self.elapsed += dt
                 window.append(loss)
@@ -315,10 +367,18 @@ class BaseTrainer:
                     last_print = time.perf_counter()
                     self.log(f"step {self.step} loss {loss:.3f} {rate:.0f} tok/s lr {lr:.2e}")
                 if self.step % a.eval_every == 0:
-                    try:
-                        with self.stop.interruptible():  # a signal abandons the evaluation
-                            row = self.measure(float(np.mean(window)))
-                    except Interrupted:
+                    row = None
+                    if ranks.is_main:
+                        try:
+                            with self.stop.interruptible():  # a signal abandons the evaluation
+                                row = self.measure(float(np.mean(window)))
+                        except Interrupted:
+                            pass
+                    if ranks.world > 1:  # the others wait for rank 0's evaluation, asleep
+                        self.agreed_stop = ranks.agree(signum=self.stop.received,
+                                                       wait_idle=True)[3]
+                    abandoned = row is None if ranks.is_main else self.agreed_stop is not None
+                    if abandoned:
                         break  # run() saves this step and stops
                     self.record(row)
                     window = []
@@ -328,12 +388,12 @@ class BaseTrainer:
                 bar.close()
         return window
 
-    def _stopped(self):
+    def _stopped(self, signum: int):
         a = self.args
-        self.log(f"\n{signal_name(self.stop.received)}: stopped at step {self.step}; checkpoint "
+        self.log(f"\n{signal_name(signum)}: stopped at step {self.step}; checkpoint "
                  f"saved to {self.ckpt}.\nResume with: python -m transformer {self.command} "
                  f"--out {a.out} --resume (and the same other options)")
-        raise SystemExit(self.stop.exit_code)
+        raise SystemExit(128 + signum)
 
     def after_training(self, work, what: str):
         """``work()`` (an evaluation, a report, a plot: nothing the checkpoint holds) with
@@ -378,6 +438,19 @@ def train_and_report(trainer: BaseTrainer) -> None:
     t0 = time.perf_counter()
     with trainer.stop:  # Ctrl-C and SIGTERM: see transformer/stopping.py
         trainer.run()
+        if not trainer.ranks.is_main:  # (several ranks: rank 0 reports)
+            return
         trainer.final_report()
         trainer.after_training(trainer.plot_loss, "the loss plot")
     trainer.log(f"done in {time.perf_counter() - t0:.0f} s; checkpoint: {trainer.ckpt}")
+
+
+def _quiet(*args, **kwargs) -> None:
+    """The log of ranks other than 0: they say nothing."""
+
+
+def _threads_hint() -> str:
+    if any(name in os.environ for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")):
+        return ""
+    return (" (each process uses every core for its matrix products unless told: set "
+            "OMP_NUM_THREADS to cores / processes, e.g. mpiexec -n 2 -genv OMP_NUM_THREADS 1)")
