@@ -57,6 +57,7 @@ NAMES = {
         grad_fn requires_grad device dtype shape ndim topk sort argsort cumsum gather
         index_select nonzero new_zeros new_ones new_tensor new_full eq ne any all norm lerp
         flip roll tril triu uniform_ normal_ is_floating_point element_size apply_ data
+        register_post_accumulate_grad_hook
     """,
     "torch.nn": """
         Module Parameter Linear Bilinear Embedding LayerNorm RMSNorm BatchNorm1d BatchNorm2d
@@ -99,6 +100,13 @@ NAMES = {
         detect_anomaly
     """,
     "torch.cuda": "is_available device_count manual_seed manual_seed_all current_device synchronize",
+    "torch.distributed": """
+        init_process_group destroy_process_group is_available is_initialized is_mpi_available
+        get_rank get_world_size get_backend ReduceOp all_reduce broadcast all_gather
+        all_gather_object broadcast_object_list barrier reduce gather scatter reduce_scatter
+        all_to_all send recv new_group
+    """,
+    "torch.nn.parallel": "DistributedDataParallel DataParallel",
 }
 
 TEXT = {
