@@ -25,6 +25,7 @@ from tinytorch.serialization import CheckpointError
 from .cli_args import (Parser, UsageError, check_device, directory, existing_file, existing_path,
                        non_negative_int, png_file, positive_float, positive_int, top_p)
 from .data.corpus import CorpusError
+from .data_cli import add_commands as data_commands
 from .generate import DecodingOptionError
 from .lm_cli import add_commands as lm_commands
 from .gpt2.cli import add_commands as gpt2_commands
@@ -303,6 +304,7 @@ def build_parser() -> Parser:
     e.set_defaults(fn=cmd_evaluate)
     gpt2_commands(sub)  # python -m transformer gpt2 generate --model DIR "Hello" (gpt2/cli.py)
     lm_commands(sub)    # lm train/generate, mlm train/fill-mask (lm_cli.py)
+    data_commands(sub)  # data tatoeba: download and split a real corpus (data_cli.py)
     return p
 
 
