@@ -224,9 +224,6 @@ class DistributedDataParallel(Module):
         names = [n for b in self._buckets for n, p in b.params if id(p) not in self._ready]
         return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
-    def extra_repr(self) -> str:
-        return f"world_size={self.world_size}, buckets={len(self._buckets)}"
-
 
 def _state(module):
     """(name, tensor) for every parameter and buffer: what rank 0 sends at wrap time."""
