@@ -22,10 +22,12 @@ writes ``pairs.tsv`` (training), ``valid.tsv`` and ``test.tsv`` (1,000 pairs eac
 5. **Write** (``write_corpus``): into a temporary directory, renamed to ``<out>`` at the
    end, so ``<out>`` holds either the whole corpus or nothing new.
 
-This is the recipe of the corpus prepared on the project's development machines
-(``shared/data/tatoeba-eng-spa``): from the same archive, ``test.tsv`` and ``valid.tsv``
-come out the same. That copy then held out 1,000 more English sentences for a private
-evaluation set, so its ``pairs.tsv`` has 114,777 pairs where ours has 116,141.
+This follows, step by step, the recipe in the README of the corpus prepared on the
+project's development machines (``shared/data/tatoeba-eng-spa``), so from the same archive
+its ``test.tsv`` and ``valid.tsv`` should come out byte for byte the same (checking it
+needs the real archive: compare the SHA-256 sums that README lists). That copy then held
+out 1,000 more English sentences for a private evaluation set, so its ``pairs.tsv`` has
+114,777 pairs where ours should have 116,141.
 """
 
 from __future__ import annotations
