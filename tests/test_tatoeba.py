@@ -232,6 +232,10 @@ def test_other_mistakes_are_one_line(archive, tmp_path, capsys):
     assert "give one of them" in one_line_error(capsys)
     assert main(data(out, "--sha256", "abc")) == 2
     assert "64 hex digits" in one_line_error(capsys)
+    assert main(data(out, "--url", "spa-eng.zip", "--no-verify")) == 2
+    assert "a URL starting with" in one_line_error(capsys)
+    assert main(data(out, "--no-verify", "--sha256", sha(archive))) == 2
+    assert "give one of them" in one_line_error(capsys)
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as z:
         z.writestr("eng.txt", "nothing")
@@ -240,6 +244,21 @@ def test_other_mistakes_are_one_line(archive, tmp_path, capsys):
     assert main(data(out, "--from-archive", str(archive), "--test-size", "1000")) == 2
     assert "give smaller sizes" in one_line_error(capsys)
     assert not out.exists()
+
+
+def test_every_option_declares_its_values():
+    """As tests/test_cli_validation.py checks for the other commands."""
+    from transformer.__main__ import build_parser
+    from transformer.cli_args import Number, Path
+    from transformer.data_cli import Text
+
+    def subcommands(parser):
+        return next(a for a in parser._actions if a.dest.endswith("command")).choices
+
+    tatoeba_parser = subcommands(subcommands(build_parser())["data"])["tatoeba"]
+    options = [a for a in tatoeba_parser._actions if a.option_strings and a.nargs != 0]
+    assert len(options) == 6
+    assert all(isinstance(a.type, Number | Path | Text) for a in options)
 
 
 def test_an_existing_corpus_needs_overwrite(archive, tmp_path, capsys):

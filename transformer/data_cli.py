@@ -16,20 +16,35 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .cli_args import UsageError, directory, existing_file, positive_int
 
 DEFAULT_OUT = "data/tatoeba-eng-spa"
 
 
-def sha256_hex(text: str) -> str:
-    """--sha256: 64 hex digits (as ``sha256sum`` prints them), or ``none``: no check."""
-    if text.lower() == "none":
-        return "none"
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        raise argparse.ArgumentTypeError(f"expected 64 hex digits (as sha256sum prints) or "
-                                         f"'none', got {text!r}")
-    return text.lower()
+@dataclass(frozen=True)
+class Text:
+    """A rule (as in cli_args.py) for text of a given form: ``test`` says if it is one."""
+
+    name: str  # the form in words, e.g. "64 hex digits"
+    test: Callable[[str], bool]
+
+    def describe(self) -> str:
+        return self.name
+
+    def __call__(self, text: str) -> str:
+        if not self.test(text):
+            raise argparse.ArgumentTypeError(f"expected {self.name}, got {text!r}")
+        return text
+
+
+checksum = Text("64 hex digits (as sha256sum prints them) or 'none'",
+                lambda t: t.lower() == "none" or re.fullmatch(r"[0-9a-fA-F]{64}", t) is not None)
+url = Text("a URL starting with https://, http://, ftp:// or file://",
+           lambda t: urllib.parse.urlsplit(t).scheme in ("https", "http", "ftp", "file"))
 
 
 def _check_out(out: str, overwrite: bool) -> None:
@@ -56,10 +71,11 @@ def cmd_tatoeba(a) -> None:
     if a.from_archive and a.url:
         raise UsageError(f"--from-archive {a.from_archive} and --url {a.url}: give one of "
                          f"them (the archive is read, nothing is downloaded)")
-    if a.no_verify and a.sha256 not in (None, "none"):
+    given = (a.sha256 or "").lower()  # "": not given
+    if a.no_verify and given not in ("", "none"):
         raise UsageError(f"--no-verify and --sha256 {a.sha256}: give one of them")
-    skip = a.no_verify or a.sha256 == "none"
-    sha256 = None if skip else a.sha256  # (None: not given)
+    skip = a.no_verify or given == "none"
+    sha256 = None if skip else given or None
     if a.url and not (sha256 or skip):
         raise UsageError(f"--url {a.url}: also give --sha256 HEX (that file's SHA-256), or "
                          f"--sha256 none (or --no-verify) to skip the check; the pinned "
@@ -87,9 +103,9 @@ def add_commands(subparsers) -> None:
     t.add_argument("--from-archive", metavar="PATH", type=existing_file,
                    help="read this spa-eng.zip instead of downloading (checked only with "
                    "--sha256)")
-    t.add_argument("--url", help=f"download from here (then --sha256 or --no-verify is "
+    t.add_argument("--url", type=url, help=f"download from here (then --sha256 or --no-verify is "
                    f"needed) instead of the pinned archive at {DEFAULT_URL}")
-    t.add_argument("--sha256", metavar="HEX", type=sha256_hex,
+    t.add_argument("--sha256", metavar="HEX", type=checksum,
                    help="the archive's SHA-256, or 'none' (default: the pinned archive's, "
                    "for the default URL)")
     t.add_argument("--no-verify", action="store_true", help="same as --sha256 none")
