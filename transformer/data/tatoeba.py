@@ -113,7 +113,7 @@ def download(url: str, part: str, sha256: str | None, progress: bool = True) -> 
         got = start
         try:
             with (open(part, "ab" if resumed else "wb") as f,
-                  _Progress(total, start, progress) as bar):
+                  _Progress(total, start, progress, os.path.basename(url)) as bar):
                 for block in iter(lambda: response.read(1 << 16), b""):
                     f.write(block)
                     got += len(block)
@@ -141,14 +141,14 @@ def _checked(part: str, url: str, sha256: str | None) -> str:
 class _Progress:
     """tqdm's bar when tqdm is installed, else one line on stderr every 5 seconds."""
 
-    def __init__(self, total, start, show):
+    def __init__(self, total, start, show, name):
         self.total, self.done, self.show, self.bar = total, start, show, None
         self.last = time.monotonic()
         if show:
             try:
                 from tqdm import tqdm  # noqa: PLC0415 (optional)
                 self.bar = tqdm(total=total, initial=start, unit="B", unit_scale=True,
-                                desc="spa-eng.zip", file=sys.stderr)
+                                desc=name, file=sys.stderr)
             except ImportError:
                 pass
 
