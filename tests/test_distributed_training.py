@@ -211,3 +211,15 @@ def test_under_mpiexec_without_mpi4py_says_what_to_install(monkeypatch):
         Ranks.from_environment()
     monkeypatch.setenv("PMI_SIZE", "1")  # mpiexec -n 1: one process, no MPI needed
     assert Ranks.from_environment().world == 1
+
+
+def test_batches_of_one_row_leave_rank_1_nothing_and_still_equal_one_process(corpus, tmp_path):
+    """--max-len 12 --batch-tokens 26: every batch holds one sentence pair, so rank 1's
+    slice is empty; it joins the average with zero gradients (ranks.zero_loss) and rank
+    0's loss counts twice (its share of the tokens is all of them): the one-process step."""
+    small = ["--max-len", "12", "--batch-tokens", "26"]
+    one = _options(corpus, tmp_path / "one", 3, *small)
+    assert run(1, one).returncode == 0
+    done = run(2, _options(corpus, tmp_path / "two", 3, *small))
+    assert done.returncode == 0, done.stderr
+    assert_same_run(tmp_path / "one", tmp_path / "two")
