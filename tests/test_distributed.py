@@ -143,6 +143,18 @@ def test_ddp_module_state_dict_and_forward(world_of_one):
     np.testing.assert_array_equal(ddp(x).detach().numpy(), model(x).detach().numpy())
 
 
+def test_ddp_forward_under_no_grad_is_no_collective(world_of_one):
+    """An evaluation (no backward follows) neither marks parameters ready nor reduces:
+    nothing may wait for the other ranks, which may not be evaluating."""
+    model = nn.Linear(3, 2)
+    ddp = DDP(model, find_unused_parameters=True)
+    with torch.no_grad():
+        ddp(torch.randn(4, 3))
+    assert model.weight.grad is None
+    ddp(torch.randn(4, 3)).sum().backward()   # and training goes on
+    assert model.weight.grad is not None
+
+
 def test_mistakes_say_what_to_do(world_of_one):
     with pytest.raises(RuntimeError, match="twice"):
         dist.init_process_group("mpi")

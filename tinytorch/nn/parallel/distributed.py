@@ -41,6 +41,7 @@ import numpy as np
 
 from ... import distributed as dist
 from ...autograd.engine import _count_consumers
+from ...autograd.grad_mode import is_grad_enabled
 from ...backend import array_module, device_of
 from ...tensor import Tensor
 from ..module import Module
@@ -142,12 +143,16 @@ class DistributedDataParallel(Module):
                          for i, bucket in enumerate(self._buckets) for _, p in bucket.params]
 
     def forward(self, *args, **kwargs):
-        self._check_finished()
-        if self.broadcast_buffers and self.world_size > 1:
+        # Under no_grad (an evaluation, maybe on one rank only) no backward follows: no
+        # collective here then, as in PyTorch.
+        training = is_grad_enabled() and self.require_backward_grad_sync
+        if training:
+            self._check_finished()
+        if training and self.broadcast_buffers and self.world_size > 1:
             for _, b in self.module.named_buffers():
                 dist.broadcast(b, src=0, group=self.process_group)
         out = self.module(*args, **kwargs)
-        if self.find_unused_parameters and self.require_backward_grad_sync:
+        if training and self.find_unused_parameters:
             self._mark_unused(out)
         return out
 
