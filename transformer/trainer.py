@@ -349,9 +349,11 @@ class BaseTrainer:
                 t0 = time.perf_counter()
                 loss, n = self.train_step(next(self.batches))
                 dt = time.perf_counter() - t0
-                if ranks.world > 1:  # the whole batch's loss and tokens, the slowest rank's
-                    loss_sum, n, dt, self.agreed_stop = ranks.agree(  # time, a stop signal
-                        loss * n, n, dt, self.stop.received)
+                if ranks.world > 1:
+                    # the whole batch's loss and tokens, the slowest rank's time, and a stop
+                    # signal that any rank received: the same on every rank
+                    loss_sum, n, dt, self.agreed_stop = ranks.agree(loss * n, n, dt,
+                                                                    self.stop.received)
                     loss = loss_sum / max(n, 1)
                 self.step += 1
                 self.elapsed += dt
