@@ -63,8 +63,14 @@ def _load(a, kind="translator"):
     """(model, tokenizer) from --checkpoint or --out, which must hold a ``kind`` model."""
     from .checkpoint import checkpoint_path, load_checkpoint, model_from_checkpoint  # noqa: PLC0415
 
-    path = a.checkpoint or checkpoint_path(a.out)
+    path = a.checkpoint or checkpoint_path(a.out or DEFAULT_OUT)
     device = check_device(a.device)
+    if a.checkpoint is None and a.out is None and not os.path.exists(path):
+        from . import pretrained  # noqa: PLC0415
+
+        if pretrained.available():  # right after install: the translator in the package
+            print(pretrained.NOTICE, file=sys.stderr)
+            return pretrained.load(device)
     return model_from_checkpoint(load_checkpoint(path, kind=kind), path, device)
 
 
@@ -258,8 +264,9 @@ def build_parser() -> Parser:
     t.set_defaults(fn=cmd_train)
 
     def model_args(q):
-        q.add_argument("--out", default=DEFAULT_OUT, type=directory,
-                       help="the training run's directory")
+        q.add_argument("--out", type=directory,
+                       help=f"the training run's directory (default: {DEFAULT_OUT}, or the "
+                       f"small translator that ships with the package while it holds none)")
         q.add_argument("--checkpoint", type=existing_file,
                        help="a checkpoint file (default: OUT/checkpoint.npz)")
         q.add_argument("--beam", type=positive_int, default=1, help="beam size (1: greedy)")
