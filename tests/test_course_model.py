@@ -1,9 +1,10 @@
-"""The course notes' model, verbatim except the imports, trains like PyTorch's."""
+"""The course notes' model (``MiPrimerLLM``: the notes' layers, names, sizes and order; the
+imports and the layout of ``forward`` are ours) trains like PyTorch's."""
 
 import numpy as np
 import pytest
 
-import tinytorch as torch  # the only change: this line (and the one below)
+import tinytorch as torch  # the notes import torch: this line and the one below
 from tinytorch import nn
 
 
