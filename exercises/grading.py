@@ -167,8 +167,11 @@ class _Draw:
         return options[self.integer(0, len(options) - 1)]
 
     def rng(self) -> np.random.Generator:
-        """A generator seeded by one drawn number (shrinks to seed 0, not to odd floats)."""
-        return np.random.default_rng(self.integer(0, 2**32 - 1))
+        """A generator seeded by one drawn number (which shrinks to 0, not to odd floats)
+        and by how many were made before in this case, so that arrays drawn with the same
+        number still differ."""
+        self.made = getattr(self, "made", 0) + 1
+        return np.random.default_rng([self.integer(0, 2**32 - 1), self.made])
 
     def array(self, shape, low: float = -2.0, high: float = 2.0) -> np.ndarray:
         """float64 values in [low, high), at least 0.05 away from 0 (no kinks, no ties)."""
@@ -255,28 +258,32 @@ def describe(**inputs) -> Text:
     """'a of shape (2, 3), dim=-1' / 'a de forma (2, 3), dim=-1' for the inputs of a case."""
     en, es = [], []
     for name, value in inputs.items():
-        if isinstance(value, np.ndarray) and value.ndim > 0:
+        if isinstance(value, np.ndarray):
             en.append(f"{name} of shape {value.shape}")
             es.append(f"{name} de forma {value.shape}")
+        elif isinstance(value, (float, np.floating)):
+            en.append(f"{name}={float(value):.4g}")
+            es.append(f"{name}={float(value):.4g}")
         else:
             en.append(f"{name}={value!r}")
             es.append(f"{name}={value!r}")
     return Text(", ".join(en), ", ".join(es))
 
 
-def as_array(value, name: str, case: Text) -> np.ndarray:
+def as_array(value, name, case: Text) -> np.ndarray:
     """The student's result as a float64 NumPy array (a tinytorch Tensor is accepted)."""
+    name = _text(name)
     if value is None:
         raise Mistake(Text(
-            f"{name} returned None (for {case.en}): did you forget the return statement?",
-            f"{name} devolvió None (con {case.es}): ¿olvidaste el return?"))
+            f"{name.en} is None (for {case.en}): did you forget a return statement?",
+            f"{name.es} es None (con {case.es}): ¿olvidaste un return?"))
     array = getattr(value, "array", value)  # a tinytorch Tensor holds its array here
     try:
         return np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError):
         raise Mistake(Text(
-            f"{name} returned a {type(value).__name__} (for {case.en}); expected an array.",
-            f"{name} devolvió un {type(value).__name__} (con {case.es}); se esperaba un "
+            f"{name.en} is a {type(value).__name__} (for {case.en}); expected an array.",
+            f"{name.es} es un {type(value).__name__} (con {case.es}); se esperaba un "
             f"array.")) from None
 
 
@@ -285,18 +292,21 @@ def close(a, b, atol: float = 1e-6, rtol: float = 1e-5) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=rtol, equal_nan=False))
 
 
-def compare(name: str, got, expected, case: Text, variants=(), atol: float = 1e-6,
+def compare(name, got, expected, case: Text, variants=(), atol: float = 1e-6,
             rtol: float = 1e-5) -> np.ndarray:
     """Raise a Mistake unless ``got`` equals ``expected`` (shape, then values).
 
+    ``name``: what is compared (a str, or a Text when it needs translating).
     ``variants``: (array, hint) pairs, typical wrong answers computed for this case; when
     ``got`` equals one of them, the Mistake carries its hint. Returns ``got`` as an array.
     """
+    name = _text(name)
     got = as_array(got, name, case)
     expected = np.asarray(expected, dtype=np.float64)
-    for wrong, hint in variants:
-        if not close(expected, wrong, atol, rtol) and close(got, wrong, atol, rtol):
-            raise Mistake(_values_text(name, got, expected, case), hint)
+    hint = _joined([h for wrong, h in variants
+                    if not close(expected, wrong, atol, rtol) and close(got, wrong, atol, rtol)])
+    if hint is not None:
+        raise Mistake(_values_text(name, got, expected, case), hint)
     if got.shape != expected.shape:
         raise Mistake(*_shape_text(name, got.shape, expected.shape, case))
     if not close(got, expected, atol, rtol):
@@ -304,22 +314,40 @@ def compare(name: str, got, expected, case: Text, variants=(), atol: float = 1e-
     return got
 
 
+def _text(name) -> Text:
+    return name if isinstance(name, Text) else Text(name, name)
+
+
+def _joined(hints: list) -> Text | None:
+    """One hint, or several joined by "Or:" when the case cannot tell the mistakes apart."""
+    unique = []
+    for h in hints:
+        if all(h is not u for u in unique):
+            unique.append(h)
+    if not unique:
+        return None
+    joined = unique[0]
+    for h in unique[1:]:
+        joined = joined + Text(" Or: ", " O bien: ") + h
+    return joined
+
+
 def _values_text(name, got, expected, case) -> Text:
     if got.shape != expected.shape:
         return _shape_text(name, got.shape, expected.shape, case)[0]
     if not np.all(np.isfinite(got)):
-        return Text(f"{name} gives NaN or inf for {case.en}.",
-                    f"{name} da NaN o inf con {case.es}.")
+        return Text(f"{name.en} gives NaN or inf for {case.en}.",
+                    f"{name.es} da NaN o inf con {case.es}.")
     diff = np.abs(got - expected)
     k = np.unravel_index(int(np.argmax(diff)), got.shape) if got.ndim else ()
     at = f" at {list(int(i) for i in k)}" if got.ndim else ""
     en_at = at
     es_at = at.replace(" at ", " en ")
     return Text(
-        f"{name} gives wrong values for {case.en}: the largest difference is "
+        f"{name.en} gives wrong values for {case.en}: the largest difference is "
         f"{float(diff[k]):.4g}{en_at} (yours {float(got[k]):.6g}, expected "
         f"{float(expected[k]):.6g}).",
-        f"{name} da valores incorrectos con {case.es}: la mayor diferencia es "
+        f"{name.es} da valores incorrectos con {case.es}: la mayor diferencia es "
         f"{float(diff[k]):.4g}{es_at} (el tuyo {float(got[k]):.6g}, el esperado "
         f"{float(expected[k]):.6g}).")
 
@@ -333,8 +361,8 @@ def _broadcasts(small: tuple, big: tuple) -> bool:
 
 def _shape_text(name, got: tuple, expected: tuple, case: Text):
     """(what, hint) for a result of the wrong shape, with the broadcast diagnosis."""
-    what = Text(f"{name} returned shape {got}, expected {expected} (for {case.en}).",
-                f"{name} devolvió forma {got}, se esperaba {expected} (con {case.es}).")
+    what = Text(f"{name.en} has shape {got}; expected {expected} (for {case.en}).",
+                f"{name.es} tiene forma {got}; se esperaba {expected} (con {case.es}).")
     if _broadcasts(expected, got):
         return what, Text(
             "your result has the broadcast shape. Did you sum over the broadcast dimension? "
@@ -357,18 +385,14 @@ def _shape_text(name, got: tuple, expected: tuple, case: Text):
     return what, None
 
 
-def equal(name: str, got, expected, case: Text, variants=()) -> None:
+def equal(name, got, expected, case: Text, variants=()) -> None:
     """Like ``compare`` for exact Python values (token lists, pairs, dicts)."""
-    for wrong, hint in variants:
-        if wrong != expected and got == wrong:
-            raise Mistake(_equal_text(name, got, expected, case), hint)
-    if got != expected:
-        raise Mistake(_equal_text(name, got, expected, case))
-
-
-def _equal_text(name, got, expected, case) -> Text:
-    return Text(f"{name} returned {got!r} for {case.en}; expected {expected!r}.",
-                f"{name} devolvió {got!r} con {case.es}; se esperaba {expected!r}.")
+    name = _text(name)
+    hint = _joined([h for wrong, h in variants if wrong != expected and got == wrong])
+    if hint is not None or got != expected:
+        raise Mistake(Text(f"{name.en}: {got!r} for {case.en}; expected {expected!r}.",
+                           f"{name.es}: {got!r} con {case.es}; se esperaba {expected!r}."),
+                      hint)
 
 
 # -- the engine and PyTorch -----------------------------------------------------------------

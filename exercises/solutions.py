@@ -57,13 +57,17 @@ def exp_backward(grad_output, y):
 
 # -- 2. broadcasting ---------------------------------------------------------------------------
 
+#: The engine's own (the grader of exercise 2 puts the student's in its place for a while).
+_sum_to = engine.sum_to
+
+
 def unbroadcast(grad, shape):
-    return engine.sum_to(grad, shape)
+    return _sum_to(grad, shape)
 
 
 def broadcast_mul_backward(grad_output, a, b):
     ga, gb = mul_backward(grad_output, a, b)  # in the broadcast shape, as Mul returns them
-    return engine.sum_to(ga, a.shape), engine.sum_to(gb, b.shape)
+    return _sum_to(ga, a.shape), _sum_to(gb, b.shape)
 
 
 # -- 3. topological order ------------------------------------------------------------------------

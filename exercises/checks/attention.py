@@ -16,7 +16,6 @@ import numpy as np
 
 import tinytorch as tt
 from transformer import multi_head_attention as mha_module
-from transformer.attention import attention_composed
 from transformer.layout import AttentionMask
 from transformer.multi_head_attention import MultiHeadAttention
 from transformer.positional import PositionalEncoding
@@ -108,11 +107,14 @@ def _np(t):
     return t.detach().numpy()
 
 
-def _softmax_over_queries(q, k, v, mask):
-    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(mask, -1e9)
-    weights = scores.softmax(dim=-2)
+def _textbook(q, k, v, blocked, scale=None, dim=-1):
+    """softmax(q kᵀ * scale, masked_fill(blocked, -1e9)) v, as a student writes it: the
+    typical wrong answers are this with one thing changed."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale
+    if blocked is not None:
+        scores = scores.masked_fill(blocked, -1e9)
+    weights = scores.softmax(dim=dim)
     return weights @ v, weights
 
 
@@ -122,12 +124,12 @@ def check_attention(student, examples: int) -> list:
         case = describe(q=_np(q), k=_np(k), v=_np(v), mask=None if mask is None else _np(mask))
         out, weights = _pair(student.scaled_dot_product_attention(q, k, v, mask), case)
         d = q.shape[-1]
-        variants = [(attention_composed(q, k, v, mask, scale=1.0), NO_SCALE),
-                    (attention_composed(q, k, v, mask, scale=1.0 / d), SCALE_NOT_SQRT),
-                    (_softmax_over_queries(q, k, v, mask), SOFTMAX_DIM)]
+        variants = [(_textbook(q, k, v, mask, scale=1.0), NO_SCALE),
+                    (_textbook(q, k, v, mask, scale=1.0 / d), SCALE_NOT_SQRT),
+                    (_textbook(q, k, v, mask, dim=-2), SOFTMAX_DIM)]
         if mask is not None:
-            variants += [(attention_composed(q, k, v), MASK_IGNORED),
-                         (attention_composed(q, k, v, ~mask), MASK_INVERTED)]
+            variants += [(_textbook(q, k, v, None), MASK_IGNORED),
+                         (_textbook(q, k, v, ~mask), MASK_INVERTED)]
         right = ref.scaled_dot_product_attention(q, k, v, mask)
         for i, name in enumerate((Text("the output of scaled_dot_product_attention",
                                        "la salida de scaled_dot_product_attention"),
@@ -141,13 +143,12 @@ def check_attention(student, examples: int) -> list:
                                f"la salida de scaled_dot_product_attention no es un tensor "
                                f"registrado por el motor (con {case.es})."), NOT_IN_GRAPH)
 
-        size = draw.integer(1, 5)
-        upper = np.triu(np.ones((size, size), dtype=bool), 1)
+        size = draw.integer(2, 5)
+        ones = np.ones((size, size), dtype=bool)
         compare("causal_mask", student.causal_mask(size), ref.causal_mask(size).numpy(),
                 describe(size=size),
-                [(np.tril(np.ones((size, size), dtype=bool), -1), CAUSAL_PAST),
-                 (~upper, CAUSAL_PAST), (np.triu(np.ones((size, size), dtype=bool)),
-                                         CAUSAL_DIAGONAL)])
+                [(np.triu(ones), CAUSAL_DIAGONAL), (np.tril(ones, -1), CAUSAL_PAST),
+                 (np.tril(ones), CAUSAL_PAST)])
 
     for_cases(one, examples)
 
