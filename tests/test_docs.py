@@ -7,6 +7,9 @@ chapters, and their links to the code point at files and names that exist.
 - **Languages.** docs/ (English) and docs/es/ (Spanish) hold the same file names, and
   each pair has the same heading levels, the same kinds of code blocks and the same
   doctest code (comments and the text inside strings may be translated).
+- **Exercises.** Each exercise file (exercises/eNN_*.py) holds its text in English and in
+  Spanish: both parts have the same sections, the same indented blocks (formulas and
+  code, not translated) and the same number of hints.
 - **Links.** A relative link ``[text](path)`` must reach an existing file (relative to the
   .md file). When the text is a backticked Python name, ``[`Function.apply`](...py)``,
   the linked .py file must define it: each dotted part a ``def``, ``class`` or assignment,
@@ -239,3 +242,48 @@ def test_the_checks_themselves():
     assert _structure(text) != _structure(same.replace("f(", "g("))
     assert _structure(text) != _structure("## T\n" + same[4:])
     assert [(text, target) for _, text, target in _links(text)] == [("`n`", "p.py")]
+
+
+# -- the exercises' texts (exercises/eNN_*.py, exercises/texts.py describes the layout) -------
+
+def _exercise_parts(text: str) -> dict:
+    """What both languages of an exercise's text share: its sections, its indented blocks
+    (formulas and code, which are not translated) and its number of hints."""
+    heading = re.compile(r"^\S.*\n-{3,}[ \t]*$", re.MULTILINE)
+    return {"sections": len(heading.findall(text)),
+            "indented blocks": [b.rstrip() for b in
+                                re.findall(r"(?:^    .*\n)+", text + "\n", re.MULTILINE)],
+            "hints": len(re.findall(r"^\d+\. ", heading.split(text)[-1], re.MULTILINE))}
+
+
+def _exercises():
+    from exercises import EXERCISES
+
+    return list(EXERCISES)
+
+
+@pytest.mark.parametrize("ex", _exercises(), ids=lambda ex: ex.module)
+def test_each_exercise_is_written_in_both_languages(ex):
+    from exercises import texts
+
+    doc = texts.docstring(ex.path)
+    assert texts.title(doc, "en").startswith(f"Exercise {ex.number}: ")
+    assert texts.title(doc, "es").startswith(f"Ejercicio {ex.number}: ")
+    english, spanish = texts.language(doc, "en"), texts.language(doc, "es")
+    assert english and spanish and english != spanish, f"{ex.module}: a part is missing"
+    en, es = _exercise_parts(english), _exercise_parts(spanish)
+    for what in en:
+        assert en[what] == es[what], (
+            f"{ex.module}: the {what} differ between the English and the Spanish text:\n"
+            f"  en: {en[what]}\n  es: {es[what]}")
+    assert f"    python -m exercises check {ex.number}" in en["indented blocks"]
+    assert en["hints"] >= 3 and texts.hints(doc, "en") and texts.hints(doc, "es")
+
+
+def test_the_exercise_parity_check_itself():
+    text = "Intro\n\n    y = a * b\n\nHints\n-----\n1. one\n2. two\n"
+    spanish = "Intro es\n\n    y = a * b\n\nPistas\n------\n1. uno\n2. dos\n"
+    assert _exercise_parts(text) == _exercise_parts(spanish)
+    assert _exercise_parts(text) != _exercise_parts(spanish.replace("a * b", "a + b"))
+    assert _exercise_parts(text) != _exercise_parts(spanish.replace("2. dos\n", ""))
+    assert _exercise_parts(text)["indented blocks"] == ["    y = a * b"]

@@ -10,14 +10,14 @@ command ``python -m exercises`` lists, checks, hints and records progress.
   more fail, each with the hint written for it.
 - **The command**: list, check (exit 0 / 1), hint, solution (its code only after a pass),
   --file, --lang es, unknown exercises (exit 2, one line), the progress file.
-- **The texts**: each exercise's docstring has an English and a Spanish part with the
-  same sections, formulas, code and number of hints.
+- **The files**: each defines exactly the functions to write, blank, with a docstring in
+  both languages (tests/test_docs.py checks that the two languages of each exercise's text
+  match, as it does for the chapters).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from exercise_mistakes import MISTAKES, hint_matches
 
-from exercises import EXERCISES, grade, grading, progress, texts
+from exercises import EXERCISES, grade, grading, progress
 from exercises.cli import list_exercises, main
 from exercises.solutions import solution_functions
 
@@ -257,30 +257,6 @@ def test_python_dash_m_exercises(tmp_path):
 
 
 # -- the texts -------------------------------------------------------------------------------
-
-def _structure(part: str) -> dict:
-    """What both languages of an exercise share: the sections, the indented blocks
-    (formulas and code, which are not translated) and the number of hints."""
-    blocks = [b.rstrip() for b in re.findall(r"(?:^    .*\n)+", part + "\n", re.MULTILINE)]
-    heading = re.compile(r"^\S.*\n-{3,}[ \t]*$", re.MULTILINE)
-    hints = heading.split(part)[-1]
-    return {"sections": len(heading.findall(part)), "blocks": blocks,
-            "hints": len(re.findall(r"^\d+\. ", hints, re.MULTILINE))}
-
-
-@pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.module)
-def test_each_exercise_text_is_in_both_languages(ex):
-    doc = texts.docstring(ex.path)
-    assert texts.title(doc, "en").startswith(f"Exercise {ex.number}: ")
-    assert texts.title(doc, "es").startswith(f"Ejercicio {ex.number}: ")
-    english, spanish = texts.language(doc, "en"), texts.language(doc, "es")
-    assert english and spanish and english != spanish
-    en, es = _structure(english), _structure(spanish)
-    assert en == es, f"{ex.module}: the English and Spanish parts differ:\n{en}\n{es}"
-    assert f"    python -m exercises check {ex.number}" in en["blocks"]
-    assert en["hints"] >= 3
-    assert texts.hints(doc, "en") and texts.hints(doc, "es")
-
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.module)
 def test_each_function_to_write_is_blank_and_bilingual(ex):
