@@ -19,6 +19,7 @@ import importlib
 import inspect
 import os
 import sys
+import textwrap
 
 from . import progress, texts
 from .registry import EXERCISES, UnknownExercise, find
@@ -79,7 +80,10 @@ def _check_one(key, file, lang) -> int:
     progress.save(ex.number, result.status)  # a copy graded with --file is your work too
     print(f"{_say(lang, 'Exercise', 'Ejercicio')} {ex.number}: {ex.title(lang)} ... "
           f"{_status(result.status, lang).upper()}")
-    print(result.message(lang))
+    for line in result.message(lang).splitlines():  # long hints wrapped for the terminal
+        print(textwrap.fill(line, width=100, subsequent_indent="  ",
+                            break_long_words=False, break_on_hyphens=False)
+              if len(line) > 100 else line)
     if result.passed:
         print(_say(lang, "The library's own solution: ", "La solución de la propia biblioteca: ")
               + _where(ex) + f"  (python -m exercises solution {ex.number})")

@@ -224,7 +224,7 @@ def _layer_norm_forward(x, w, b):
 
 def check_layer_norm(student, examples: int) -> list:
     def one(draw):
-        shape = draw.shape(1, 2) + (draw.integer(2, 5),)
+        shape = draw.shape(1, 2) + (draw.integer(3, 6),)
         x, g = draw.array(shape), draw.array(shape)
         w, b = draw.array(shape[-1:]), draw.array(shape[-1:])
         _, xhat, rstd = _layer_norm_forward(x, w, b)
