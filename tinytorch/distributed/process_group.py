@@ -203,6 +203,9 @@ def abort(exit_code: int = 1) -> None:
     when leaving alone would leave the others waiting. (tinytorch's own; not in PyTorch.)"""
     sys.stdout.flush()
     sys.stderr.flush()
+    # MPI_Abort has the launcher kill every rank at once: give it a moment to pass on what
+    # this rank printed (the reason it stops) before then.
+    time.sleep(0.2)
     mpi().COMM_WORLD.Abort(exit_code)
 
 
