@@ -447,7 +447,8 @@ def student_op(name: str, forward, backward, broadcasts: bool = False):
         return out
 
     def bwd(self, grad):
-        return backward(grad, *self.saved)
+        out = backward(grad, *self.saved)
+        return tuple(out) if isinstance(out, list) else out  # [ga, gb] is accepted too
 
     return type(name, (Function,), {"forward": fwd, "backward": bwd, "broadcasts": broadcasts})
 

@@ -139,6 +139,30 @@ def test_a_function_that_returns_nothing():
     assert "forget a return statement" in result.message()
 
 
+def test_gradcheck_in_the_engine_names_the_input():
+    """tinytorch's gradcheck of a student's op: a disagreement names the input."""
+    import numpy as np
+
+    import tinytorch as tt
+
+    op = grading.student_op("MulByStudent", lambda a, b: (a * b, (a, b)),
+                            lambda g, a, b: (g * a, g * b))  # swapped
+    a = tt.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    b = tt.tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    with pytest.raises(grading.Mistake) as caught:
+        grading.engine_gradcheck(lambda a, b: op.apply(a, b), (a, b), ("a", "b"),
+                                 grading.Text("your mul", "tu mul"))
+    assert "gradcheck in the engine (your mul): the gradient for a" in caught.value.what.en
+    assert "numeric" in caught.value.what.en and "el gradiente de a" in caught.value.what.es
+
+
+def test_gradients_as_a_list_are_accepted():
+    answers = solution_functions(1)
+    as_list = {name: (lambda f: lambda *args: list(f(*args)))(f) for name, f in answers.items()
+               if name != "exp_backward"}
+    assert grade(1, functions={**answers, **as_list}, examples=FEW).passed
+
+
 def test_grading_a_copy_of_the_file(tmp_path):
     good = tmp_path / "my_e04.py"
     good.write_text("from exercises.solutions import softmax_backward  # noqa: F401\n")
