@@ -22,9 +22,9 @@ list with a score, the sum of the log-probabilities of its tokens (log_softmax o
 logits). At step s = 1, 2, ..., max_len:
 
     extend every live hypothesis by every token: candidate score = score + log p(token)
-    sort the candidates by score and take the best 2 * beam_size of them; in that order,
-        a candidate that ends in eos is finished, scored sum / s ** length_penalty;
-        the others become the new live hypotheses, until there are beam_size of them
+    sort the candidates by score and walk down the best 2 * beam_size of them until
+        beam_size are live: a candidate that ends in eos is finished, scored
+        sum / s ** length_penalty; the others become the new live hypotheses
     stop when beam_size hypotheses are finished and the best live one, scored
         sum / s ** length_penalty, is no better than the beam_size-th best finished one
 
@@ -69,17 +69,17 @@ una lista de tokens con una puntuación, la suma de las log-probabilidades de su
 (log_softmax de los logits). En el paso s = 1, 2, ..., max_len:
 
     extend every live hypothesis by every token: candidate score = score + log p(token)
-    sort the candidates by score and take the best 2 * beam_size of them; in that order,
-        a candidate that ends in eos is finished, scored sum / s ** length_penalty;
-        the others become the new live hypotheses, until there are beam_size of them
+    sort the candidates by score and walk down the best 2 * beam_size of them until
+        beam_size are live: a candidate that ends in eos is finished, scored
+        sum / s ** length_penalty; the others become the new live hypotheses
     stop when beam_size hypotheses are finished and the best live one, scored
         sum / s ** length_penalty, is no better than the beam_size-th best finished one
 
-Es decir: se extiende cada hipótesis viva con cada token; de los candidatos, ordenados por
-puntuación, se miran los 2 * beam_size mejores: uno que acaba en eos queda terminado, con
-puntuación suma / s ** length_penalty, y los demás pasan a ser las nuevas hipótesis vivas
-hasta tener beam_size; se para cuando hay beam_size terminadas y la mejor viva no supera
-a la beam_size-ésima mejor terminada.
+Es decir: se extiende cada hipótesis viva con cada token; se recorren en orden los
+2 * beam_size mejores candidatos hasta tener beam_size vivos: uno que acaba en eos queda
+terminado, con puntuación suma / s ** length_penalty, y los demás pasan a ser las nuevas
+hipótesis vivas; se para cuando hay beam_size terminadas y la mejor viva no supera a la
+beam_size-ésima mejor terminada.
 
 Si se agotan los max_len pasos sin parar, las hipótesis vivas se unen a las terminadas,
 con puntuación suma / n ** length_penalty, siendo n su número de tokens. La respuesta es

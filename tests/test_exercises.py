@@ -4,7 +4,8 @@ command ``python -m exercises`` lists, checks, hints and records progress.
 
 - **Both ways.** Each exercise file as shipped is "not started" (its functions raise
   NotImplementedError); with the library's answers plugged in (exercises/solutions.py)
-  it passes, with hypothesis and without it (NumPy's generator then draws the cases).
+  it passes, with hypothesis and without it (NumPy's generator then draws the cases), and
+  so do answers written from the exercise's text alone (tests/exercise_answers.py).
 - **Typical wrong answers** (tests/exercise_mistakes.py): softmax's backward without the
   subtraction, layer norm without the mean terms, attention without the scale and many
   more fail, each with the hint written for it.
@@ -55,6 +56,16 @@ def test_the_library_solution_passes(number):
     result = grade(number, functions=solution_functions(number), examples=FEW)
     assert result.passed, result.message()
     assert result.checked and all(t.en and t.es for t in result.checked)
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.module)
+def test_answers_written_from_the_texts_alone_pass(ex):
+    """tests/exercise_answers.py solves each exercise from its text, without the library."""
+    import exercise_answers
+
+    answers = {name: getattr(exercise_answers, name) for name in ex.functions}
+    result = grade(ex.number, functions=answers, examples=2 * FEW)
+    assert result.passed, result.message()
 
 
 @pytest.mark.parametrize("number", NUMBERS)
