@@ -8,9 +8,9 @@ The loss of a classifier, and of every model here (each predicted token is a cla
 logits (N, C), one row of scores per example, and target (N,), the right class of each.
 With p = softmax(logits) over the classes, the loss is the mean over the rows that count
 of -log p[target]. A row whose target is ignore_index (padding) takes no part: it adds
-nothing and is not counted.
+nothing and is not counted. In the sum below, n runs over the rows that count:
 
-    loss = (1 / count) * sum over counted rows n of -log p[n, target[n]]
+    loss = sum_n -log p[n, target[n]] / count
 
 Softmax and the log simplify each other. For one row, -log p[t] = -x_t + log sum_j exp(x_j),
 so its gradient is the softmax minus the one-hot vector of the target:
@@ -38,9 +38,10 @@ La pérdida de un clasificador, y de todos los modelos de aquí (cada token pred
 clase): logits (N, C), una fila de puntuaciones por ejemplo, y target (N,), la clase
 correcta de cada una. Con p = softmax(logits) sobre las clases, la pérdida es la media
 sobre las filas que cuentan de -log p[target]. Una fila cuyo objetivo es ignore_index
-(relleno) no participa: no suma nada y no se cuenta.
+(relleno) no participa: no suma nada y no se cuenta. En la suma de abajo, n recorre las
+filas que cuentan:
 
-    loss = (1 / count) * sum over counted rows n of -log p[n, target[n]]
+    loss = sum_n -log p[n, target[n]] / count
 
 El softmax y el log se simplifican mutuamente. Para una fila,
 -log p[t] = -x_t + log sum_j exp(x_j), así que su gradiente es el softmax menos el vector

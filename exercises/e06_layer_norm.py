@@ -14,12 +14,12 @@ variance 1, then scales and shifts it:
     y    = xhat * weight + bias
 
 weight and bias have shape (n,) and are shared by every row. The backward, with
-h = grad_output * weight (the gradient that reaches xhat) and the means taken over the
-last dimension:
+h = grad_output * weight (the gradient that reaches xhat), the means taken over the last
+dimension and sum_rows summing over all the others (every row shares weight and bias):
 
     grad_x      = rstd * (h - mean(h) - xhat * mean(h * xhat))
-    grad_weight = sum over all rows of grad_output * xhat
-    grad_bias   = sum over all rows of grad_output
+    grad_weight = sum_rows(grad_output * xhat)
+    grad_bias   = sum_rows(grad_output)
 
 The two mean terms are there because mu and var depend on every x_i of the row: moving
 one x_i moves them, and through them every y of the row (docs/02-derivatives.md derives
@@ -51,12 +51,13 @@ varianza 1, y luego lo escala y desplaza:
     y    = xhat * weight + bias
 
 weight y bias tienen forma (n,) y las comparten todas las filas. El backward, con
-h = grad_output * weight (el gradiente que llega a xhat) y las medias tomadas sobre la
-última dimensión:
+h = grad_output * weight (el gradiente que llega a xhat), las medias tomadas sobre la
+última dimensión y sum_rows sumando sobre todas las demás (todas las filas comparten
+weight y bias):
 
     grad_x      = rstd * (h - mean(h) - xhat * mean(h * xhat))
-    grad_weight = sum over all rows of grad_output * xhat
-    grad_bias   = sum over all rows of grad_output
+    grad_weight = sum_rows(grad_output * xhat)
+    grad_bias   = sum_rows(grad_output)
 
 Los dos términos de medias están porque mu y var dependen de cada x_i de la fila: mover
 un x_i las mueve, y a través de ellas cada y de la fila (docs/es/02-derivatives.md lo
