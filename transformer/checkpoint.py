@@ -44,7 +44,9 @@ def checkpoint_path(out_dir) -> str:
 
 def save_checkpoint(path, *, model, tokenizer, optimizer, scheduler, batches, step: int,
                     elapsed: float, train_args: dict, metrics: list,
-                    kind: str = "translator") -> None:
+                    kind: str = "translator", curve=None) -> None:
+    """``curve``: the training loss and learning rate of every step so far, (steps, 3)
+    rows of (step, loss, lr), for the loss plot (older checkpoints have none)."""
     tt.save({
         "format": FORMAT,
         "kind": kind,
@@ -59,6 +61,7 @@ def save_checkpoint(path, *, model, tokenizer, optimizer, scheduler, batches, st
         "step": step,
         "elapsed": elapsed,
         "metrics": metrics,
+        "curve": np.zeros((0, 3)) if curve is None else np.asarray(curve, dtype=np.float64),
     }, path)
 
 

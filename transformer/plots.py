@@ -27,18 +27,49 @@ def _pyplot():
     return plt
 
 
-def plot_loss(metrics_file, png) -> None:
-    """Training and validation loss against steps, from a metrics.jsonl file."""
+def smooth(values, weight: float | None = None):
+    """Exponential moving average with bias correction (TensorBoard's smoothing):
+    s_t = weight * s_(t-1) + (1 - weight) * v_t, divided by 1 - weight**t so that the first
+    points are not pulled towards 0. The default weight averages over about a 30th of
+    the run (1 - weight = 30 / steps, kept between 0.6 and 0.99)."""
+    if weight is None:
+        weight = min(max(1 - 30 / max(len(values), 1), 0.6), 0.99)
+    out, s = [], 0.0
+    for t, v in enumerate(values, 1):
+        s = weight * s + (1 - weight) * v
+        out.append(s / (1 - weight ** t))
+    return np.array(out)
+
+
+def plot_loss(metrics_file, png, curve=None, train_label: str = "train") -> None:
+    """The loss against the steps: the training loss of every step (``curve``: rows of
+    (step, loss, lr), raw and smoothed) and the learning rate on a second axis, with the
+    evaluations of a metrics.jsonl file on top (their validation loss; their mean training
+    loss when there is no curve, as in older runs)."""
     plt = _pyplot()
     with open(metrics_file, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    steps = [r["step"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(steps, [r["train_loss"] for r in rows], label="train (label-smoothed)")
-    ax.plot(steps, [r["valid_loss"] for r in rows], label="valid")
+    curve = np.zeros((0, 3)) if curve is None else np.asarray(curve, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if len(curve):
+        steps, loss, lr = curve[:, 0], curve[:, 1], curve[:, 2]
+        ax.plot(steps, loss, color="tab:blue", alpha=0.25, linewidth=0.8,
+                label=f"{train_label}, each step")
+        ax.plot(steps, smooth(loss), color="tab:blue", label=f"{train_label}, smoothed")
+        ax2 = ax.twinx()
+        ax2.plot(steps, lr, color="tab:gray", linestyle="--", linewidth=1, label="learning rate")
+        ax2.set_ylabel("learning rate")
+        ax2.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    elif rows:
+        ax.plot([r["step"] for r in rows], [r["train_loss"] for r in rows], color="tab:blue",
+                label=f"{train_label} (mean since the last evaluation)")
+    if rows:
+        ax.plot([r["step"] for r in rows], [r["valid_loss"] for r in rows], "o-",
+                color="tab:orange", label="validation", zorder=3)
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy per token")
-    ax.legend()
+    handles = [h for a in fig.axes for h in a.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(png, dpi=120)

@@ -186,6 +186,7 @@ class BaseTrainer:
         self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer,
                                                         warmup_inverse_sqrt(args.warmup))
         self.step, self.elapsed, self.metrics = 0, 0.0, []
+        self.curve = []  # (step, training loss, learning rate) of every step: the loss plot
         self.saved_step = None  # the step of the last checkpoint this process wrote
         # Every check has passed: only now is anything deleted or written.
         if args.overwrite and ranks.is_main:
@@ -239,6 +240,8 @@ class BaseTrainer:
             self.batches.load_state_dict(state["data"])
             self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
             self.metrics = list(state["metrics"])
+            curve = state.get("curve")  # (checkpoints older than the curve have none)
+            self.curve = [] if curve is None else np.asarray(curve).reshape(-1, 3).tolist()
         except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as e:
             raise CheckpointError(f"{self.ckpt}: cannot resume from it ({type(e).__name__}: "
                                   f"{str(e)[:200]}); the file is damaged or from another "
@@ -258,7 +261,7 @@ class BaseTrainer:
         save_checkpoint(self.ckpt, model=self.model, tokenizer=self.tokenizer,
                         optimizer=self.optimizer, scheduler=self.scheduler, batches=self.batches,
                         step=self.step, elapsed=self.elapsed, train_args=self.args.to_dict(),
-                        metrics=self.metrics, kind=self.kind)
+                        metrics=self.metrics, kind=self.kind, curve=self.curve)
         self.saved_step = self.step
 
     def train_step(self, batch) -> tuple[float, int]:
@@ -361,6 +364,7 @@ class BaseTrainer:
                 tokens += n
                 rate = tokens / max(time.perf_counter() - started, 1e-9)
                 lr = self.scheduler.get_last_lr()[0]
+                self.curve.append([self.step, loss, lr])
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{rate:.0f}", lr=f"{lr:.2e}",
@@ -421,14 +425,19 @@ class BaseTrainer:
         return report
 
     def plot_loss(self) -> None:
-        """loss.png from metrics.jsonl (if any evaluation ran and matplotlib is installed)."""
+        """loss.png: the training loss of every step (raw and smoothed) and the learning
+        rate, with the evaluations of metrics.jsonl on top (if any evaluation ran and
+        matplotlib is installed)."""
         from .plots import MissingDependency, plot_loss  # noqa: PLC0415
 
         if not self.metrics:  # no evaluation has run (nothing to draw)
             return
         try:
             png = os.path.join(self.args.out, "loss.png")
-            plot_loss(self.metrics_file, png)
+            smoothing = self.args.label_smoothing
+            plot_loss(self.metrics_file, png, curve=self.curve,
+                      train_label=f"train (label smoothing {smoothing:g})" if smoothing
+                      else "train")
             self.log(f"loss curve: {png}")
         except MissingDependency as e:
             self.log(f"(no loss curve: {e})")
