@@ -2,6 +2,8 @@
 (so a resumed run draws one continuous curve) and drawn raw and smoothed, with the
 evaluations on top and the learning rate on a second axis (transformer/plots.py)."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,10 @@ def test_every_step_is_in_the_checkpoint_and_a_resume_continues_it(tmp_path, com
     assert a[:, 0].tolist() == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose(b, a, rtol=1e-6)              # (the run resumes exactly)
     assert np.all(np.diff(a[:, 2]) > 0)                       # warming up: the lr rises
-    assert (straight / "loss.png").stat().st_size > 10_000
+    if importlib.util.find_spec("matplotlib") is not None:  # (the [train] extra draws it)
+        assert (straight / "loss.png").stat().st_size > 10_000
+    else:
+        assert not (straight / "loss.png").exists()
 
 
 def test_smoothing_keeps_a_constant_and_starts_at_the_first_value():
