@@ -77,6 +77,9 @@ from .ops.shape import flip, roll, unflatten  # noqa: E402
 from .ops.sorting import argsort, sort, topk  # noqa: E402
 from .ops.unary import clamp_max, clamp_min  # noqa: E402
 
+# -- threads: BLAS and the elementwise passes (parallel.py) -------------------------------------
+from .parallel import get_num_threads, set_num_threads  # noqa: E402
+
 __version__ = "0.1.0"
 
 from . import nn, optim, viz  # noqa: E402  (they build on everything above)

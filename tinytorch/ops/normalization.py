@@ -14,10 +14,12 @@ as ``torch.nn.LayerNorm``. Two implementations, and ``tinytorch.fast_paths`` pic
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import fast_paths_enabled
 from ..backend import array_module
+from ..parallel import rows_parallel
 from .blas_sums import sum_first_axis, sum_last_axis
 from .reduction import mean
 
@@ -44,20 +46,14 @@ class LayerNorm(Function):
     def forward(self, x, weight=None, bias=None, normalized_shape=(), eps=1e-5):
         xp = array_module(x)
         self.n = n = math.prod(normalized_shape)
-        # Work on (rows, n); row sums are BLAS products with a ones vector (blas_sums.py).
-        x2 = x.reshape(-1, n)
-        xc = x2 - (sum_last_axis(x2) / n)[:, None]                # x - mean
-        var = sum_last_axis(xp.square(xc)) / n                    # biased variance
-        rstd = (1 / xp.sqrt(var + eps))[:, None]                  # (rows, 1)
-        xhat = xc
-        xhat *= rstd
+        x2 = x.reshape(-1, n)                                     # (rows, n)
+        xhat, y = xp.empty_like(x2), xp.empty_like(x2)
+        rstd = xp.empty((x2.shape[0], 1), dtype=x2.dtype)         # 1/std per row
+        w = None if weight is None else weight.reshape(-1)
+        b = None if bias is None else bias.reshape(-1)
+        # Each row is independent: large inputs are split by rows over threads (parallel.py).
+        rows_parallel(partial(_forward_rows, w=w, b=b, eps=eps), x2, xhat, rstd, y)
         self.save(xhat, rstd, weight)
-        if weight is None:
-            y = xhat.copy() if bias is None else xhat + bias.reshape(-1)
-        else:
-            y = xhat * weight.reshape(-1)
-            if bias is not None:
-                y += bias.reshape(-1)
         return y.reshape(x.shape)
 
     def backward(self, g):
@@ -80,15 +76,39 @@ class LayerNorm(Function):
         gb = sum_first_axis(g2).reshape(weight.shape) if want_b else None
         gx = None
         if self.needs_grad(0):
-            mean_h = ((g2 @ w) / n)[:, None]                    # mean(h), one GEMV
-            mean_hx = ((gxhat @ w) / n)[:, None]                # mean(h * xhat)
-            gx = g2 * w
-            gx -= mean_h
-            gxhat = xp.multiply(xhat, mean_hx, out=gxhat)      # reuse the buffer
-            gx -= gxhat
-            gx *= rstd
+            gx = xp.empty_like(g2)
+            rows_parallel(partial(_backward_rows, w=w), g2, gxhat, xhat, rstd, gx)
             gx = gx.reshape(shape)
         return gx, gw, gb
+
+
+def _forward_rows(x2, xhat, rstd, y, w, b, eps):
+    """LayerNorm's forward on a block of rows: x2 (rows, n) -> xhat, rstd (rows, 1), y."""
+    xp = array_module(x2)
+    n = x2.shape[1]
+    # Row sums are BLAS products with a ones vector (blas_sums.py).
+    xp.subtract(x2, (sum_last_axis(x2) / n)[:, None], out=xhat)      # x - mean
+    var = sum_last_axis(xp.square(xhat)) / n                          # biased variance
+    rstd[:] = (1 / xp.sqrt(var + eps))[:, None]
+    xhat *= rstd
+    if w is None:
+        xp.copyto(y, xhat) if b is None else xp.add(xhat, b, out=y)
+    else:
+        xp.multiply(xhat, w, out=y)
+        if b is not None:
+            y += b
+
+
+def _backward_rows(g2, gxhat, xhat, rstd, gx, w):
+    """dL/dx on a block of rows (the formula in LayerNorm.backward); gxhat = g2 * xhat."""
+    xp = array_module(g2)
+    n = g2.shape[1]
+    mean_h = ((g2 @ w) / n)[:, None]                    # mean(h), one GEMV
+    mean_hx = ((gxhat @ w) / n)[:, None]                # mean(h * xhat)
+    xp.multiply(g2, w, out=gx)
+    gx -= mean_h
+    gx -= xp.multiply(xhat, mean_hx, out=gxhat)         # reuse the buffer
+    gx *= rstd
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -26,11 +26,14 @@ it to rounding): m is updated as the lerp ``m ← m + (1-β1)·(g - m)`` (the sa
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..autograd.function import version_cell
 from ..autograd.grad_mode import no_grad
 from ..backend import array_module
+from ..parallel import rows_parallel
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -110,12 +113,10 @@ class Adam(Optimizer):
             # In slices that stay in the CPU cache from the first line of _adam_math to the
             # last: on a 7M-parameter model each line is otherwise a trip to main memory
             # (benchmarks/README.md has the measurement). The values are the same.
+            # Large parameters (the embedding) are also split over threads (parallel.py);
+            # each element's update is the same arithmetic whichever thread does it.
             flat = [a.reshape(-1) for a in arrays]
-            scratch = np.empty(CHUNK, dtype=w.dtype)
-            for start in range(0, w.size, CHUNK):
-                part = [a[start:start + CHUNK] for a in flat]
-                _adam_math(*part[:4], part[4] if vmax is not None else None,
-                           scratch[:part[0].size], *args)
+            rows_parallel(partial(_adam_slices, args=args), *flat)
         else:
             _adam_math(w, g, m, v, vmax, None, *args)
         version_cell(p)[0] += 1
@@ -123,6 +124,15 @@ class Adam(Optimizer):
 
 #: Numbers per slice when Adam updates a large parameter slice by slice (256 KB in float32).
 CHUNK = 65536
+
+
+def _adam_slices(*arrays, args):
+    """_adam_math over flat (w, g, m, v[, vmax]) in CHUNK-sized slices with one scratch array."""
+    w = arrays[0]
+    scratch = np.empty(min(CHUNK, w.size), dtype=w.dtype)
+    for start in range(0, w.size, CHUNK):
+        part = [a[start:start + CHUNK] for a in arrays]
+        _adam_math(*part[:4], part[4] if len(part) > 4 else None, scratch[:part[0].size], *args)
 
 
 def _adam_math(w, g, m, v, vmax, scratch, beta1, beta2, eps, step_size, bias_correction2_sqrt):
