@@ -29,17 +29,9 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
 
 from benchmarks.bench_ops import machine_info  # noqa: E402
 from benchmarks.lm_workload import GPT2_SETTINGS, LM_CONFIGS, train_flops  # noqa: E402
-from benchmarks.run import child, has_torch  # noqa: E402
-
-
-def blas_info() -> list[dict]:
-    """NumPy's BLAS as threadpoolctl sees it: library, version, kernel (architecture)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    keep = ("internal_api", "version", "architecture", "threading_layer", "num_threads")
-    return [{k: p.get(k) for k in keep} for p in threadpool_info() if p.get("user_api") == "blas"]
+from benchmarks import run as suite  # noqa: E402
+from benchmarks.machine import blas_summary  # noqa: E402
+from benchmarks.run import add_mfu, child, gemm_peaks, has_torch  # noqa: E402
 
 
 def pool(runs: list[dict], peak: float | None) -> dict:
@@ -47,23 +39,28 @@ def pool(runs: list[dict], peak: float | None) -> dict:
     times = [t for r in runs for t in r["times_s"]]
     med = statistics.median(times)
     gflops = train_flops(LM_CONFIGS[runs[0]["config"]]) / med / 1e9
-    return {**runs[0], "step_s": med, "min_s": min(times), "max_s": max(times),
-            "repeats": len(times), "processes": len(runs), "times_s": times,
-            "tokens_per_s": runs[0]["target_tokens"] / med, "gflops": gflops,
-            "mfu": gflops / peak if peak else None,
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+    real_flops = runs[0]["gflops_real"] * runs[0]["step_s"]  # the child's count, in GFLOP
+    row = {**runs[0], "step_s": med, "min_s": min(times), "max_s": max(times),
+           "repeats": len(times), "processes": len(runs), "times_s": times,
+           "tokens_per_s": runs[0]["target_tokens"] / med, "gflops": gflops,
+           "gflops_real": real_flops / med,
+           "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+    add_mfu(row, peak)  # MFU on every position's FLOPs and on the real tokens'
+    return row
 
 
 TRAIN_HEADER = (f"{'config':<6} {'threads':>7} {'framework':<10} {'step ms':>9} {'(min-max)':>15} "
-                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'RSS MB':>7} {'vs torch':>9}")
+                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'MFUreal':>7} {'RSS MB':>7} "
+                f"{'vs torch':>9}")
 
 
 def format_training_row(r: dict) -> str:
     mfu = f"{100 * r['mfu']:5.1f}%" if r.get("mfu") is not None else f"{'-':>6}"
+    real = f"{100 * r['mfu_real']:6.1f}%" if r.get("mfu_real") is not None else f"{'-':>7}"
     speed = f"{r['speed_vs_torch']:8.2f}x" if "speed_vs_torch" in r else f"{'':>9}"
     spread = f"({r['min_s'] * 1e3:.0f}-{r['max_s'] * 1e3:.0f})"
     return (f"{r['config']:<6} {r['threads']:>7} {r['framework']:<10} {r['step_s'] * 1e3:9.1f} "
-            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} "
+            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} {real} "
             f"{r['peak_rss_mb']:7.0f} {speed}")
 
 
@@ -130,20 +127,23 @@ def run_lm(configs, threads_list, frameworks, quick: bool, rounds: int, peaks=No
     """Both LM benchmarks; ``peaks``: {threads: GEMM GFLOP/s} if measured already."""
     load_before = os.getloadavg()  # above ~0.5 on 2 cores: the figures are noisy
     peaks = dict(peaks or {})
-    for threads in threads_list:
-        if threads not in peaks:
-            peaks[threads] = child("benchmarks.gemm_peak", [], threads)[0]["peak_gflops"]
-            print(f"# NumPy fp32 GEMM peak, {threads} thread(s): {peaks[threads]:.0f} GFLOP/s",
-                  flush=True)
+    measured, _ = gemm_peaks([t for t in threads_list if t not in peaks])
+    peaks.update(measured)
     settings = ", ".join(f"{k}={v}" for k, v in GPT2_SETTINGS.items())
     out = {"configs": {c: LM_CONFIGS[c].to_dict() for c in configs}, "settings": GPT2_SETTINGS,
-           "blas": blas_info(), "gemm_peak_gflops": peaks,
-           "load_average_before": load_before}
+           "gemm_peak_gflops": peaks, "load_average_before": load_before}
     if "training" not in skip:
         print(f"\n## Language model training ({settings}; label smoothing 0.1, clip 1.0, Adam);"
               f" tok/s = real target tokens/s, vs torch = our tok/s / PyTorch's")
         print(TRAIN_HEADER)
         out["training"] = training(configs, threads_list, frameworks, quick, rounds, peaks)
+        # the BLAS the training children ran on (NumPy's; PyTorch's in its own rows)
+        out["blas"] = {"numpy": out["training"][0]["blas"]["numpy"],
+                       "pinning": out["training"][0]["blas"]["pinning"],
+                       "torch": next((r["blas"]["torch"] for r in out["training"]
+                                      if r["framework"] == "torch"), None)}
+        print(f"# NumPy's BLAS in the children: {blas_summary(out['blas']['numpy'])} "
+              f"({'native' if suite.NATIVE_BLAS else 'pinned'})", flush=True)
     if "generation" not in skip:
         top = max(threads_list)
         print(f"\n## Language model generation: greedy, prompts of 8 tokens, 32 new tokens per "
@@ -168,8 +168,11 @@ def main(argv=None) -> None:
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
     p.add_argument("--no-plain", action="store_true", help="skip the plain rows")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: training,generation")
+    p.add_argument("--pinned-blas", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the children")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
     a = p.parse_args(argv)
+    suite.NATIVE_BLAS = not a.pinned_blas
     configs = (a.configs or ("S" if a.quick else "S,M")).split(",")
     unknown = [c for c in configs if c not in LM_CONFIGS]
     if unknown:
@@ -179,10 +182,8 @@ def main(argv=None) -> None:
         [] if a.no_torch or not has_torch() else ["torch"])
     started = time.perf_counter()
     info = machine_info(max(threads_list))
-    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})"
-                     for b in blas_info())
     print(f"# {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | numpy "
-          f"{info['numpy']} + {blas or 'BLAS unknown (no threadpoolctl)'} | torch "
+          f"{info['numpy']} | torch "
           f"{info['torch'] or 'not installed'} | {datetime.date.today()}", flush=True)
     results = {"machine": info, "date": str(datetime.date.today()), "quick": a.quick,
                "command": " ".join(["python -m benchmarks.lm_suite", *(argv or sys.argv[1:])]),

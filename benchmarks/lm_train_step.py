@@ -15,7 +15,11 @@ import resource
 import statistics
 import time
 
-from .lm_workload import FRAMEWORKS, LM_CONFIGS, make_batch, target_tokens, train_flops
+from .lm_workload import (
+    FRAMEWORKS, LM_CONFIGS, make_batch, real_train_flops, target_tokens, train_flops,
+)
+from .machine import checked_blas
+from .train_step import check_torch_gemm
 
 
 def measure(framework: str, config: str, threads: int, warmup: int, repeats: int) -> dict:
@@ -27,6 +31,9 @@ def measure(framework: str, config: str, threads: int, warmup: int, repeats: int
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)
+    blas = checked_blas()  # before timing: a wrong BLAS fails here, loudly
+    if framework == "torch":
+        blas["torch_gemm_check_rel_error"] = check_torch_gemm()
     cfg = LM_CONFIGS[config]
     step = step_function(framework, cfg)
     losses = [step() for _ in range(warmup)]
@@ -36,12 +43,15 @@ def measure(framework: str, config: str, threads: int, warmup: int, repeats: int
         losses.append(step())  # .item() inside: the step has finished
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    tokens = target_tokens(make_batch(cfg)[1])
+    ids_out = make_batch(cfg)[1]
+    tokens = target_tokens(ids_out)
     return {"framework": framework, "config": config, "threads": threads,
             "step_s": med, "min_s": min(times), "max_s": max(times), "repeats": repeats,
             "times_s": times, "first_loss": losses[0], "target_tokens": tokens,
             "tokens_per_s": tokens / med, "gflops": train_flops(cfg) / med / 1e9,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "gflops_real": real_train_flops(cfg, ids_out) / med / 1e9,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "blas": blas}
 
 
 def main(argv=None) -> None:

@@ -127,6 +127,19 @@ def train_flops(cfg: LMConfig) -> float:
     return 3.0 * (cfg.layers * (proj + attn + ffn) + output)
 
 
+def real_train_flops(cfg: LMConfig, ids_out: np.ndarray) -> float:
+    """The FLOPs the real tokens need: ``train_flops`` with each row at its count of real
+    (non-padding) targets, padding left out of queries and keys alike."""
+    r = (np.asarray(ids_out) != PAD).sum(1).astype(np.float64)  # real positions per row
+    d, ff, v = cfg.d_model, cfg.dim_feedforward, cfg.vocab
+    tokens = r.sum()
+    attn = 2 * 2 * d * (r * r).sum()
+    proj = 4 * 2 * tokens * d * d
+    ffn = 2 * 2 * tokens * d * ff
+    output = 2 * tokens * d * v
+    return 3.0 * (cfg.layers * (proj + attn + ffn) + output)
+
+
 def tinytorch_lm(cfg: LMConfig, seed: int = 0, **settings):
     import tinytorch as tt
     from transformer.model import DecoderOnly

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -32,22 +31,25 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_ops import machine_info
-from benchmarks.workload import CONFIGS, throughput
+from benchmarks.bench_ops import machine_info  # noqa: E402
+from benchmarks.machine import blas_summary, child_env  # noqa: E402
+from benchmarks.workload import CONFIGS, throughput  # noqa: E402
 
 
-def _env(threads: int) -> dict:
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+#: Children run on the BLAS kernel OpenBLAS picks for this CPU (benchmarks/machine.py);
+#: ``--pinned-blas`` sets this to False: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE kept.
+NATIVE_BLAS = True
 
 
-def child(module: str, args: list[str], threads: int) -> list[dict]:
+def _env(threads: int, native_blas: bool | None = None) -> dict:
+    return child_env(threads, NATIVE_BLAS if native_blas is None else native_blas)
+
+
+def child(module: str, args: list[str], threads: int, native_blas: bool | None = None
+          ) -> list[dict]:
     """Run ``python -m module args`` in a fresh process; its stdout's JSON lines."""
-    proc = subprocess.run([sys.executable, "-m", module, *args], env=_env(threads), cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", module, *args], env=_env(threads, native_blas),
+                          cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -79,30 +81,52 @@ def pool(runs: list[dict]) -> dict:
 PLAIN_CONFIGS = ("S", "M")
 
 
-def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list[dict], dict]:
+def gemm_peaks(threads_list, native_blas: bool | None = None) -> tuple[dict, dict]:
+    """{threads: NumPy's fp32 GEMM peak GFLOP/s} and the BLAS the peak child ran on."""
+    peaks, blas = {}, {}
+    for threads in threads_list:
+        res = child("benchmarks.gemm_peak", [], threads, native_blas)[0]
+        peaks[threads], blas = res["peak_gflops"], res["blas"]
+        print(f"# NumPy fp32 GEMM peak, {threads} thread(s): {peaks[threads]:.0f} GFLOP/s "
+              f"({blas_summary(blas['numpy'])}, {'native' if blas['native'] else 'pinned'})",
+              flush=True)
+    return peaks, blas
+
+
+def add_mfu(r: dict, peak: float | None) -> None:
+    """MFU two ways: on the FLOPs of every position (padding too: what the hardware
+    computes) and on the FLOPs the real tokens need (what the step is for)."""
+    r["mfu"] = r["gflops"] / peak if peak else None
+    r["mfu_real"] = r["gflops_real"] / peak if peak else None
+
+
+def train_args(name, fw, threads, device, quick, repeats) -> list[str]:
+    return ["--config", name, "--framework", fw, "--threads", str(threads), "--device", device,
+            "--repeats", str(repeats), "--warmup", "1" if quick else "2"]
+
+
+def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list, dict, dict]:
     """Training steps. Each (config, threads) runs ``rounds`` times over, the frameworks
     alternating (ours, plain, PyTorch, ours, plain, PyTorch...): a slow spell of a shared
     machine then hits every side, not whichever ran during it. Each framework's step times
-    from all rounds are pooled into one median."""
-    peaks, rows = {}, []
-    for threads in threads_list:
-        peaks[threads] = child("benchmarks.gemm_peak", [], threads)[0]["peak_gflops"]
-        print(f"# NumPy fp32 GEMM peak, {threads} thread(s): {peaks[threads]:.0f} GFLOP/s",
-              flush=True)
+    from all rounds are pooled into one median. Then one more row, ours on M (or the
+    largest config run) at the most threads, with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as
+    the environment sets them ("pinned"), against a GEMM peak measured the same way, so
+    that the native and the pinned kernel are both in the table."""
+    peaks, blas = gemm_peaks(threads_list)
+    pinned = "pinned" if NATIVE_BLAS else "native"  # the other side, for the extra row
+    rows = []
     for name in configs:
         repeats = 3 if quick else (5 if name == "L" else 10)
         for threads in threads_list:
             runs = {fw: [] for fw in frameworks if fw != "plain" or name in PLAIN_CONFIGS}
             for _ in range(rounds):
                 for fw in runs:
-                    runs[fw].append(child(
-                        "benchmarks.train_step",
-                        ["--config", name, "--framework", fw, "--threads", str(threads),
-                         "--device", device, "--repeats", str(repeats),
-                         "--warmup", "1" if quick else "2"], threads)[0])
+                    runs[fw].append(child("benchmarks.train_step", train_args(
+                        name, fw, threads, device, quick, repeats), threads)[0])
             pair = {fw: pool(r) for fw, r in runs.items()}
             for r in pair.values():
-                r["mfu"] = r["gflops"] / peaks[threads] if device == "cpu" else None
+                add_mfu(r, peaks[threads] if device == "cpu" else None)
                 rows.append(r)
             for fw in ("tinytorch", "plain"):
                 if fw in pair and "torch" in pair:
@@ -117,19 +141,40 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
             if "plain" in pair:
                 print(f"{'':<6} {'':>7} fast paths: {pair['tinytorch']['speedup_over_plain']:.2f}x "
                       f"the plain step's speed", flush=True)
-    return rows, peaks
+            if "torch" in pair:
+                blas["torch"] = pair["torch"]["blas"]["torch"]
+    if device == "cpu":
+        name = "M" if "M" in configs else configs[-1]
+        threads = max(threads_list)
+        other_peaks, other_blas = gemm_peaks([threads], native_blas=not NATIVE_BLAS)
+        r = pool([child("benchmarks.train_step", train_args(
+            name, "tinytorch", threads, device, quick, 3 if quick else 10), threads,
+            native_blas=not NATIVE_BLAS)[0]])
+        add_mfu(r, other_peaks[threads])
+        r["framework"], r["blas_row"] = f"ours {pinned}", pinned
+        same = next(x for x in rows if x["config"] == name and x["threads"] == threads
+                    and x["framework"] == "tinytorch")
+        r["speed_vs_main_row"] = same["step_s"] / r["step_s"]
+        print(format_training_row(r) + f"  ({blas_summary(other_blas['numpy'])}; "
+              f"{r['speed_vs_main_row']:.2f}x the speed of the row above's ours)", flush=True)
+        rows.append(r)
+        blas[pinned] = {"numpy": other_blas["numpy"], "pinning": other_blas["pinning"],
+                        "gemm_peak_gflops": other_peaks[threads]}
+    return rows, peaks, blas
 
 
 TRAIN_HEADER = (f"{'config':<6} {'threads':>7} {'framework':<10} {'step ms':>9} {'(min-max)':>15} "
-                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'RSS MB':>7} {'ratio':>6}")
+                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'MFUreal':>7} {'RSS MB':>7} "
+                f"{'ratio':>6}")
 
 
 def format_training_row(r: dict) -> str:
     mfu = f"{100 * r['mfu']:5.1f}%" if r.get("mfu") is not None else f"{'-':>6}"
+    real = f"{100 * r['mfu_real']:6.1f}%" if r.get("mfu_real") is not None else f"{'-':>7}"
     ratio = f"{r['ratio_to_torch']:6.2f}" if "ratio_to_torch" in r else f"{'':>6}"
     spread = f"({r['min_s'] * 1e3:.0f}-{r['max_s'] * 1e3:.0f})"
     return (f"{r['config']:<6} {r['threads']:>7} {r['framework']:<10} {r['step_s'] * 1e3:9.1f} "
-            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} "
+            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} {real} "
             f"{r['peak_rss_mb']:7.0f} {ratio}")
 
 
@@ -147,8 +192,13 @@ def main(argv=None) -> None:
                    help="skip the plain rows (tinytorch with its fast paths off)")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
                    "training,decoding,lm,ops,breakdown,denormals")
+    p.add_argument("--pinned-blas", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the children "
+                        "(default: removed, OpenBLAS picks its kernel for this CPU)")
     p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/...)")
     a = p.parse_args(argv)
+    global NATIVE_BLAS
+    NATIVE_BLAS = not a.pinned_blas
 
     configs = (a.configs or ("S,M" if a.quick else "S,M,L")).split(",")
     unknown = [c for c in configs if c not in CONFIGS]
@@ -163,13 +213,15 @@ def main(argv=None) -> None:
     info = machine_info(top)
     print(f"# {info['platform']} | {info['processor']} | {info['cpu_count']} CPUs | numpy "
           f"{info['numpy']} | torch {info['torch'] or 'not installed'} | {datetime.date.today()}")
-    results = {"machine": info, "date": str(datetime.date.today()), "quick": a.quick,
-               "device": a.device, "command": " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])}
+    results = {"machine": info, "native_blas": NATIVE_BLAS, "date": str(datetime.date.today()),
+               "quick": a.quick, "device": a.device,
+               "command": " ".join(["python -m benchmarks", *(argv or sys.argv[1:])])}
 
     if "training" not in skip:
-        print("\n## Training step (post-LN, tied embeddings, label smoothing 0.1, Adam)")
+        print("\n## Training step (post-LN, tied embeddings, label smoothing 0.1, Adam); "
+              "MFU on every position's FLOPs, MFUreal on the real tokens'")
         print(TRAIN_HEADER)
-        results["training"], results["gemm_peak_gflops"] = training(
+        results["training"], results["gemm_peak_gflops"], results["blas"] = training(
             configs, threads_list, frameworks, a.device, a.quick,
             a.rounds or (1 if a.quick else 2))
     if "decoding" not in skip and a.device == "cpu":
@@ -179,7 +231,8 @@ def main(argv=None) -> None:
         for r in rows:
             print(f"{r['framework']:<10} {r['run']:<20} {r['s'] * 1e3:8.0f} ms  "
                   f"{r['sentences_per_s']:7.1f} sentences/s")
-        base = next(r for r in rows if r["framework"] == "tinytorch" and r["run"] == "greedy, no cache")
+        base = next(r for r in rows
+                    if r["framework"] == "tinytorch" and r["run"] == "greedy, no cache")
         cached = next(r for r in rows if r["run"] == "greedy, KV cache")
         print(f"KV-cache speed-up (greedy): {base['s'] / cached['s']:.1f}x")
         results["decoding"] = rows
@@ -217,7 +270,8 @@ def main(argv=None) -> None:
         f"suite{'-quick' if a.quick else ''}-{a.device}-{datetime.date.today():%Y-%m-%d}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\n# {elapsed:.0f} s; saved {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+    print(f"\n# {elapsed:.0f} s; saved {shown}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,15 @@ import statistics
 import sys
 import time
 
+from .machine import check_gemm, checked_blas
 from .workload import CONFIGS, FRAMEWORKS, step_function, throughput
+
+
+def check_torch_gemm() -> float:
+    """The GEMM check on PyTorch's BLAS (its own MKL or OpenBLAS, not NumPy's)."""
+    import torch
+
+    return check_gemm(matmul=lambda a, b: (torch.from_numpy(a) @ torch.from_numpy(b)).numpy())
 
 
 def time_steps(step, sync, warmup: int, repeats: int) -> list[float]:
@@ -41,6 +49,9 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)
+    blas = checked_blas()  # before timing: a wrong BLAS fails here, loudly
+    if framework == "torch" and device == "cpu":
+        blas["torch_gemm_check_rel_error"] = check_torch_gemm()
     cfg = CONFIGS[config]
     step, sync = step_function(framework, cfg, device)
     times = time_steps(step, sync, warmup, repeats)
@@ -51,6 +62,7 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
         "times_s": times,
         **throughput(cfg, med),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "blas": blas,
     }
 
 

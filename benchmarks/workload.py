@@ -61,20 +61,39 @@ def make_batch(cfg: Config, seed: int = 0, pad_fraction: float = 0.2):
     return src, tgt[:, :-1].copy(), tgt[:, 1:].copy()
 
 
+def _step_flops(cfg: Config, src_lengths, tgt_lengths) -> float:
+    """Matrix-product FLOPs of one training step whose sentences have these source and
+    target lengths (one number per sentence): forward + backward = 3 x forward."""
+    d, ff, v = cfg.d_model, cfg.dim_feedforward, cfg.vocab
+    s = np.asarray(src_lengths, dtype=np.float64)
+    t = np.asarray(tgt_lengths, dtype=np.float64)
+    src, tgt = s.sum(), t.sum()                  # tokens on each side
+    enc_attn = 2 * 2 * d * (s * s).sum()         # Q Kᵀ and weights @ V, all heads together
+    self_attn = 2 * 2 * d * (t * t).sum()
+    cross_attn = 2 * 2 * d * (t * s).sum()
+    encoder = 4 * 2 * src * d * d + enc_attn + 2 * 2 * src * d * ff   # Q K V O, two Linears
+    decoder = (4 * 2 * tgt * d * d + self_attn              # self-attention
+               + 2 * 2 * tgt * d * d + 2 * 2 * src * d * d  # cross: Q, O on tgt; K, V on src
+               + cross_attn + 2 * 2 * tgt * d * ff)
+    output = 2 * tgt * d * v                     # the tied output projection
+    return 3.0 * (cfg.layers * (encoder + decoder) + output)
+
+
 def train_flops(cfg: Config) -> float:
     """Floating point operations of one training step (forward + backward), counting
     every matrix product as 2 m n k and the backward as twice the forward. Padding
-    positions are counted: the hardware computes them too. Elementwise work (softmax,
-    layer norm, Adam) is left out, as in the usual MFU convention."""
-    b, n, d, ff, v = cfg.batch, cfg.length, cfg.d_model, cfg.dim_feedforward, cfg.vocab
-    tokens = b * n
-    attn = 2 * 2 * b * n * n * d                 # Q Kᵀ and weights @ V, all heads together
-    proj = 4 * 2 * tokens * d * d                # Q, K, V and output projections
-    ffn = 2 * 2 * tokens * d * ff                # two Linear layers
-    encoder = cfg.layers * (proj + attn + ffn)
-    decoder = cfg.layers * (2 * proj + 2 * attn + ffn)  # self- and cross-attention
-    output = 2 * tokens * d * v                  # the tied output projection
-    return 3.0 * (encoder + decoder + output)
+    positions are counted: the hardware computes them too (the "padded" MFU). Elementwise
+    work (softmax, layer norm, Adam) is left out, as in the usual MFU convention."""
+    full = [cfg.length] * cfg.batch
+    return _step_flops(cfg, full, full)
+
+
+def real_train_flops(cfg: Config, src, tgt_out) -> float:
+    """The FLOPs the real tokens need: ``train_flops`` with each sentence at its own
+    length, padding left out (queries and keys alike). src, tgt_out: (batch, length)
+    ids; a decoder position counts when its target is a real token. With no padding it
+    equals ``train_flops``; the ratio of the two is the work a step spends on padding."""
+    return _step_flops(cfg, (np.asarray(src) != PAD).sum(1), (np.asarray(tgt_out) != PAD).sum(1))
 
 
 def target_tokens(cfg: Config) -> int:
@@ -83,9 +102,12 @@ def target_tokens(cfg: Config) -> int:
 
 
 def throughput(cfg: Config, step_s: float) -> dict:
-    """Target tokens/s and GFLOP/s of a training step that took ``step_s`` seconds."""
+    """Target tokens/s and GFLOP/s of a training step that took ``step_s`` seconds:
+    padded (every position) and real (the FLOPs of the benchmark batch's real tokens)."""
+    src, _, tgt_out = make_batch(cfg)
     return {"tokens_per_s": target_tokens(cfg) / step_s,
-            "gflops": train_flops(cfg) / step_s / 1e9}
+            "gflops": train_flops(cfg) / step_s / 1e9,
+            "gflops_real": real_train_flops(cfg, src, tgt_out) / step_s / 1e9}
 
 
 def tinytorch_model(cfg: Config, seed: int = 0):

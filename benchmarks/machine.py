@@ -1,0 +1,133 @@
+"""What a benchmark child runs on: its environment, its BLAS, and a check that the BLAS
+computes the right numbers before anything is timed.
+
+Native and pinned BLAS. Some machines set ``OPENBLAS_CORETYPE`` (and
+``OPENBLAS_L2_SIZE``) for every process: a guard for old OpenBLAS builds that compute
+wrong results on newer processors. It pins NumPy's GEMMs to an older kernel than the one
+OpenBLAS would pick for the processor (Haswell's AVX2 instead of SkylakeX's AVX-512, say),
+which a user's machine would not do. So the benchmark children run *native*: both
+variables removed from their environment alone (tests and CI keep them). ``--pinned-blas``
+keeps them, and the main suite adds one row with them set, so that both are visible.
+
+The GEMM check. Before timing, each child multiplies two float32 matrices and compares
+the product with float64's: a BLAS kernel that computes wrong numbers (the very thing the
+guard is for) fails loudly, naming the kernel, instead of producing a fast, wrong table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The variables that pin OpenBLAS to a kernel and cache size chosen by hand.
+PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def child_env(threads: int, native_blas: bool = True, base: dict | None = None) -> dict:
+    """The environment of a benchmark child: ``threads`` BLAS/OpenMP threads, the checkout
+    on PYTHONPATH, and (``native_blas``) OpenBLAS free to pick its kernel for this CPU."""
+    env = dict(os.environ if base is None else base)
+    for var in THREAD_VARIABLES:
+        env[var] = str(threads)
+    if native_blas:
+        for var in PINNING_VARIABLES:
+            env.pop(var, None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def pinning() -> dict:
+    """The pinning variables as this process sees them (None: not set)."""
+    return {var: os.environ.get(var) for var in PINNING_VARIABLES}
+
+
+def numpy_blas() -> list[dict]:
+    """NumPy's BLAS as threadpoolctl sees it: library, version, kernel (architecture)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keep = ("internal_api", "version", "architecture", "threading_layer", "num_threads")
+    return [{k: p.get(k) for k in keep} for p in threadpool_info() if p.get("user_api") == "blas"]
+
+
+def torch_blas() -> dict | None:
+    """PyTorch's BLAS: its wheel links MKL (or OpenBLAS) statically, out of threadpoolctl's
+    sight, so the library comes from ``torch.__config__``; the thread pools it loads
+    (OpenMP) from threadpoolctl. None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    config = torch.__config__.show()
+    info = {"version": torch.__version__, "threads": torch.get_num_threads(),
+            "blas": None, "library": None, "cpu_capability": None}
+    for line in config.splitlines():
+        line = line.strip(" -")
+        if "Math Kernel Library" in line or "OpenBLAS" in line:
+            info["library"] = line
+        if line.startswith("CPU capability usage:"):
+            info["cpu_capability"] = line.split(":", 1)[1].strip()
+        found = re.search(r"BLAS_INFO=([^,\s]+)", line)
+        if found:
+            info["blas"] = found.group(1)
+    try:
+        from threadpoolctl import threadpool_info
+        info["threadpools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "version",
+                                                       "num_threads")} for p in threadpool_info()]
+    except ImportError:
+        info["threadpools"] = []
+    return info
+
+
+def blas_summary(numpy_info: list[dict]) -> str:
+    """One line for a table header, e.g. 'openblas 0.3.31 SkylakeX'."""
+    if not numpy_info:
+        return "BLAS unknown (no threadpoolctl)"
+    p = numpy_info[0]
+    return f"{p['internal_api']} {p['version']} {p.get('architecture') or ''}".strip()
+
+
+def describe_blas() -> dict:
+    """NumPy's and PyTorch's BLAS and the pinning variables, for a child's JSON."""
+    return {"numpy": numpy_blas(), "torch": torch_blas(), "pinning": pinning(),
+            "native": not any(pinning().values())}
+
+
+def check_gemm(n: int = 192, k: int = 384, seed: int = 0, matmul=None) -> float:
+    """Multiply two (n, k) x (k, n) float32 matrices and compare with float64.
+
+    Float32 rounding errors of a k-term dot product grow like sqrt(k) * 2^-24 relative to
+    the size of the terms (random signs: a random walk), so the bound is 1e-5 * sqrt(k)
+    on the error relative to the largest entry of |A| |B| (which no sum can exceed). A
+    correct kernel stays far below it; a broken one (wrong results on a CPU it was not
+    built for) is far above. Returns the relative error; raises RuntimeError if too big.
+    ``matmul`` defaults to NumPy's (a test passes a broken one)."""
+    import numpy as np
+
+    matmul = matmul or np.matmul
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    got = np.asarray(matmul(a, b), dtype=np.float64)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    scale = (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)).max()
+    error = float(np.abs(got - want).max() / scale)
+    bound = 1e-5 * np.sqrt(k)
+    if not error <= bound:  # also catches NaN
+        raise RuntimeError(
+            f"float32 GEMM check failed: relative error {error:.3g} > {bound:.3g} for a "
+            f"({n}x{k}) @ ({k}x{n}) product; NumPy's BLAS is {blas_summary(numpy_blas())} "
+            f"with {pinning()}. This kernel computes wrong numbers on this CPU: run with "
+            f"--pinned-blas (or set OPENBLAS_CORETYPE to an older kernel) and report it.")
+    return error
+
+
+def checked_blas() -> dict:
+    """Run the GEMM check, then describe the BLAS: what a child puts in its JSON."""
+    error = check_gemm()
+    return {**describe_blas(), "gemm_check_rel_error": error}
