@@ -46,6 +46,13 @@ def test_rows_parallel_splits_rows_and_covers_all(threads):
     assert seen == [70]                           # under the threshold: one serial call
 
 
+def test_rows_parallel_off_by_default(threads):
+    threads(2, min_elements=None)                 # the shipped default: always serial
+    seen = []
+    parallel.rows_parallel(lambda a: seen.append(a.shape[0]), np.zeros((64, 1024)))
+    assert seen == [64]
+
+
 def test_rows_parallel_reraises(threads):
     threads(2)
 

@@ -13,8 +13,10 @@ gathered afterwards. A row-wise op (layer norm over the last dim) or an elementw
 the result is bit-identical to the serial pass (tests/test_parallel.py checks it).
 
 Threads cost something to wake (tens of microseconds), so small arrays stay serial:
-below ``MIN_ELEMENTS`` the call is simply ``fn(*arrays)``. Only NumPy arrays are split;
-a CuPy array (a GPU) always takes the serial path, since the GPU is parallel already.
+below ``MIN_ELEMENTS`` the call is simply ``fn(*arrays)``, and so is every call while
+``MIN_ELEMENTS`` is None, the default (it did not pay where it was measured: see below).
+Only NumPy arrays are split; a CuPy array (a GPU) always takes the serial path, since
+the GPU is parallel already.
 
 ``set_num_threads(n)`` is PyTorch's name: it sets this pool's size and, when
 threadpoolctl is installed, NumPy's BLAS pool too (without it, BLAS keeps its own size,
@@ -31,10 +33,13 @@ import numpy as np
 
 __all__ = ["get_num_threads", "set_num_threads", "rows_parallel", "MIN_ELEMENTS"]
 
-#: Below this many elements per call the pass stays on one thread. Measured on the 2-core
-#: VM of benchmarks/README.md ("Elementwise passes on two threads"): a float32 layer norm
-#: pass gains nothing at 64K elements and about 1.3x from 512K up.
-MIN_ELEMENTS = 256 * 1024
+#: Below this many elements per call a pass stays on one thread; None: always one thread
+#: (the default). Off because it did not pay on the 2-core VM where it was measured
+#: (benchmarks/README.md, "Elementwise passes on two threads"): even Adam's update on 4M
+#: numbers and a lone np.exp on 4M ran at 1.0-1.1x on two threads, and a layer norm whose
+#: row sums call BLAS from two threads at once ran slower (0.3-0.9x). Set it (e.g.
+#: ``tinytorch.parallel.MIN_ELEMENTS = 256 * 1024``) on a machine with idle cores to try.
+MIN_ELEMENTS = None
 
 #: Blocks of rows start at multiples of this (see rows_parallel).
 ROW_ALIGN = 16
@@ -93,13 +98,13 @@ def rows_parallel(fn, *arrays, min_elements=None):
     Every array must have the same length along axis 0. ``fn`` writes into its blocks (they
     are views); its return value is ignored. Serial (``fn(*arrays)``) with one thread, for
     CuPy arrays, or when the first array has fewer than ``min_elements`` elements (default
-    ``MIN_ELEMENTS``).
+    ``MIN_ELEMENTS``; None: always serial).
     """
     n = get_num_threads()
     first = arrays[0]
     limit = MIN_ELEMENTS if min_elements is None else min_elements
     rows = first.shape[0] if first.ndim else 0
-    if (n < 2 or rows < 2 or first.size < limit
+    if (limit is None or n < 2 or rows < 2 or first.size < limit
             or not all(isinstance(a, np.ndarray) for a in arrays)):
         fn(*arrays)
         return
