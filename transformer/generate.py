@@ -64,17 +64,19 @@ class _Stepper:
     it is not an output anyway. Subclasses say what the model reads (``run``).
     """
 
-    def __init__(self, model, use_cache, ban=None):
+    def __init__(self, model, use_cache, ban=None, capacity=None):
+        """``capacity``: the positions the decode will reach (the cache's buffers' size)."""
         self.model, self.ban = model, ban
-        self.cache = KVCache.for_model(model) if use_cache else None
+        self.cache = KVCache.for_model(model, capacity) if use_cache else None
 
     def __call__(self, prefix):
-        """prefix (rows, t) int64 -> logits (rows, vocab) NumPy, for position t."""
-        if self.cache is None:  # the whole prefix again
-            logits = self.run(prefix)
-        else:                   # only the tokens the cache has not seen (the last one)
-            logits = self.run(prefix[:, self.cache.length:])
-        logits = logits[:, -1].numpy().copy()
+        """prefix (rows, t) int64 NumPy -> logits (rows, vocab) NumPy, for position t."""
+        if self.cache is not None:  # only the tokens the cache has not seen (the last one)
+            prefix = prefix[:, self.cache.length:]
+        logits = self.run(tt.from_numpy(np.ascontiguousarray(prefix)))
+        # the last position's logits; the model's output is not used again, so the ban
+        # may write into it (no copy)
+        logits = logits[:, -1].numpy()
         if self.ban is not None:
             logits[:, self.ban] = -np.inf
         return logits
@@ -93,8 +95,8 @@ class _Stepper:
 class _TranslationStepper(_Stepper):
     """An encoder-decoder: the source is encoded once; each step decodes the prefix."""
 
-    def __init__(self, model, src, use_cache, ban=None):
-        super().__init__(model, use_cache, ban)
+    def __init__(self, model, src, use_cache, ban=None, capacity=None):
+        super().__init__(model, use_cache, ban, capacity)
         self.memory, self.src_layout = model.encode(src)
 
     def run(self, tokens):
@@ -149,8 +151,8 @@ def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams:
             ban = _banned(model, bos_id, eos_id)
             if hasattr(model, "encode"):
                 bos = np.full((src.shape[0], 1), bos_id, dtype=np.int64)
-                return _decode(_TranslationStepper(model, src, use_cache, ban), bos, eos_id,
-                               options)
+                stepper = _TranslationStepper(model, src, use_cache, ban, capacity=1 + max_len)
+                return _decode(stepper, bos, eos_id, options)
             return _continue_prompts(model, src, eos_id, ban, options)
     finally:
         model.train(was_training)
@@ -192,7 +194,9 @@ def _continue_prompts(model, prompts, eos_id, ban, options):
         rows = np.nonzero(lengths == n)[0]
         opts = dict(options, max_len=min(options["max_len"], cfg.max_len - int(n)))
         prefix = ids[rows, :n]
-        got = _decode(_LanguageModelStepper(model, opts["use_cache"], ban), prefix, eos_id, opts)
+        stepper = _LanguageModelStepper(model, opts["use_cache"], ban,
+                                        capacity=int(n) + opts["max_len"])
+        got = _decode(stepper, prefix, eos_id, opts)
         tokens, got_scores = got if opts["return_scores"] else (got, None)
         for i, row in enumerate(rows):
             outputs[row] = tokens[i]
@@ -216,22 +220,23 @@ def _decode(step, prefix, eos_id, o):
 
 def _greedy_or_sample(step, prefix, eos_id, max_len, do_sample, temperature, top_k, top_p,
                       return_scores, generator):
-    start = prefix.shape[1]
-    done = np.zeros(prefix.shape[0], dtype=bool)
+    rows, start = prefix.shape
+    tokens = np.empty((rows, start + max_len), dtype=np.int64)  # filled column by column
+    tokens[:, :start] = prefix
+    done = np.zeros(rows, dtype=bool)
     all_logits = []
-    for _ in range(max_len):
-        logits = step(tt.tensor(prefix))                   # (batch, vocab)
+    for t in range(start, start + max_len):
+        logits = step(tokens[:, :t])                       # (batch, vocab)
         all_logits.append(logits)
         if do_sample:
             nxt = _sample(logits, temperature, top_k, top_p, generator)
         else:
             nxt = logits.argmax(axis=-1)
-        nxt = np.where(done, eos_id, nxt)                  # finished rows just pad with eos
-        prefix = np.concatenate([prefix, nxt[:, None]], axis=1)
-        done |= nxt == eos_id
+        tokens[:, t] = np.where(done, eos_id, nxt)         # finished rows just pad with eos
+        done |= tokens[:, t] == eos_id
         if done.all():
             break
-    out = [_strip(row[start:], eos_id) for row in prefix]
+    out = [_strip(row[start:t + 1], eos_id) for row in tokens]
     return (out, np.stack(all_logits, axis=1)) if return_scores else out
 
 
@@ -302,7 +307,7 @@ def _beam_search(step, prefix, eos_id, max_len, num_beams, length_penalty, retur
     finished = [[] for _ in range(batch)]                  # (score, tokens)
     closed = np.zeros(batch, dtype=bool)
     for t in range(1, max_len + 1):
-        logp = _log_softmax(step(tt.tensor(prefix)).astype(np.float64))
+        logp = _log_softmax(step(prefix).astype(np.float64))
         vocab = logp.shape[-1]
         cand = (scores.reshape(-1, 1) + logp).reshape(batch, num_beams * vocab)
         top = np.argsort(-cand, axis=-1, kind="stable")[:, : 2 * num_beams]
