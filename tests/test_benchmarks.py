@@ -249,5 +249,109 @@ def test_lm_suite_runs_at_toy_size(monkeypatch, capsys):
     assert all(r["new"] == 32 and r["tokens_per_s"] > 0 for r in gen)
     assert len(res["load_average_before"]) == len(res["load_average_after"]) == 3
     assert res["gemm_peak_gflops"] == {1: 100.0} and "blas" in res
+    for r in train.values():  # MFU two ways: padded positions, and the real tokens alone
+        assert 0 < r["mfu_real"] < r["mfu"]
+    assert res["blas"]["numpy"] == train["tinytorch"]["blas"]["numpy"]
     printed = capsys.readouterr().out
     assert "## Language model training" in printed and "KV cache" in printed
+
+
+# -- benchmark honesty: the BLAS kernel, the GEMM check, MFU two ways (benchmarks/machine.py) --
+
+def test_children_run_native_blas_unless_pinned():
+    from benchmarks.machine import child_env
+
+    base = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "262144", "PATH": "/bin"}
+    native = child_env(2, native_blas=True, base=base)
+    pinned = child_env(2, native_blas=False, base=base)
+    assert "OPENBLAS_CORETYPE" not in native and "OPENBLAS_L2_SIZE" not in native
+    assert pinned["OPENBLAS_CORETYPE"] == "Haswell" and pinned["OPENBLAS_L2_SIZE"] == "262144"
+    for env in (native, pinned):
+        assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "2"
+        assert env["PATH"] == "/bin"
+    assert base["OPENBLAS_CORETYPE"] == "Haswell"  # the caller's environment is untouched
+
+
+def test_gemm_check_passes_on_a_correct_blas_and_fails_loudly_on_a_wrong_one(monkeypatch):
+    from benchmarks import machine
+
+    assert 0 <= machine.check_gemm() <= 385 * 2.0**-24  # rounding only, within bound
+    real_matmul = np.matmul
+
+    def corrupted(a, b, *args, **kwargs):  # a kernel that gets one block wrong
+        out = real_matmul(a, b, *args, **kwargs)
+        out[:8, :8] *= 1.01
+        return out
+
+    monkeypatch.setattr(np, "matmul", corrupted)
+    with pytest.raises(RuntimeError, match="GEMM check failed.*NumPy's BLAS is"):
+        machine.check_gemm()
+    with pytest.raises(RuntimeError, match="GEMM check failed"):
+        machine.checked_blas()
+    with pytest.raises(RuntimeError, match="GEMM check failed"):  # NaN is no pass either
+        machine.check_gemm(matmul=lambda a, b: np.full((a.shape[0], b.shape[1]), np.nan))
+
+
+def test_real_token_flops_leave_the_padding_out():
+    from benchmarks.workload import real_train_flops
+
+    src, _, tgt_out = make_batch(TINY)
+    full = np.ones_like(src)  # no padding at all: the two counts agree
+    assert real_train_flops(TINY, full, full) == pytest.approx(train_flops(TINY))
+    assert real_train_flops(TINY, src, tgt_out) < train_flops(TINY)
+    m = CONFIGS["M"]
+    src, _, tgt_out = make_batch(m)  # ~20% padding: the real tokens need ~70-85% of it
+    assert 0.65 < real_train_flops(m, src, tgt_out) / train_flops(m) < 0.9
+
+
+def test_lm_real_token_flops_leave_the_padding_out():
+    from benchmarks.lm_workload import make_batch as lm_batch
+    from benchmarks.lm_workload import real_train_flops
+    from benchmarks.lm_workload import train_flops as lm_flops
+
+    cfg = _lm_tiny()
+    ids_out = lm_batch(cfg)[1]
+    assert real_train_flops(cfg, np.ones_like(ids_out)) == pytest.approx(lm_flops(cfg))
+    assert real_train_flops(cfg, ids_out) <= lm_flops(cfg)
+
+
+def test_training_rows_carry_the_blas_and_both_mfus(monkeypatch, capsys):
+    """The suite's training part on a toy config, its children run in this process: every
+    row says which BLAS ran and has both MFUs, and one extra row ran with the other BLAS
+    setting (pinned). No timing is checked."""
+    import contextlib
+    import importlib
+    import io
+    import json
+
+    from benchmarks import run
+    from benchmarks.machine import checked_blas
+
+    monkeypatch.setitem(CONFIGS, "tiny", TINY)
+    calls = []
+
+    def in_process(module, args, threads, native_blas=None):
+        calls.append((module, run.NATIVE_BLAS if native_blas is None else native_blas))
+        if module == "benchmarks.gemm_peak":
+            return [{"peak_gflops": 100.0, "per_size": {}, "blas": checked_blas()}]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            importlib.import_module(module).main(args)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    monkeypatch.setattr(run, "child", in_process)
+    rows, peaks, blas = run.training(["tiny"], [1], ["tinytorch"], "cpu", quick=True, rounds=1)
+    assert peaks == {1: 100.0}
+    assert [r.get("blas_row") for r in rows] == [None, "pinned"]
+    assert ("benchmarks.train_step", False) in calls and ("benchmarks.train_step", True) in calls
+    for r in rows:
+        assert 0 < r["mfu_real"] < r["mfu"]
+        assert r["gflops_real"] / r["gflops"] == pytest.approx(r["mfu_real"] / r["mfu"])
+        assert r["blas"]["gemm_check_rel_error"] <= 385 * 2.0**-24
+    numpy_blas = blas["numpy"][0] if blas["numpy"] else None
+    if numpy_blas is not None:  # threadpoolctl installed
+        assert {"internal_api", "version", "architecture", "num_threads"} <= set(numpy_blas)
+    assert "pinned" in blas and "gemm_peak_gflops" in blas["pinned"]
+    json.dumps(blas)  # it goes into the suite's JSON as it is
+    printed = capsys.readouterr().out
+    assert "ours pinned" in printed and "GEMM peak" in printed
