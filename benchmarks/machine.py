@@ -7,7 +7,8 @@ wrong results on newer processors. It pins NumPy's GEMMs to an older kernel than
 OpenBLAS would pick for the processor (Haswell's AVX2 instead of SkylakeX's AVX-512, say),
 which a user's machine would not do. So the benchmark children run *native*: both
 variables removed from their environment alone (tests and CI keep them). ``--pinned-blas``
-keeps them, and the main suite adds one row with them set, so that both are visible.
+keeps them (or, where the environment sets none, pins the Haswell kernel), and the main
+suite adds one row pinned, so that both are visible.
 
 The GEMM check. Before timing, each child multiplies two float32 matrices and compares
 the product with float64's: a BLAS kernel that computes wrong numbers (the very thing the
@@ -25,17 +26,24 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The variables that pin OpenBLAS to a kernel and cache size chosen by hand.
 PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: What a pinned child gets where the environment does not pin OpenBLAS itself: the AVX2
+#: kernel such guards choose, so that the pinned row differs from the native one anywhere.
+PINNED_DEFAULTS = {"OPENBLAS_CORETYPE": "Haswell"}
 
 
 def child_env(threads: int, native_blas: bool = True, base: dict | None = None) -> dict:
     """The environment of a benchmark child: ``threads`` BLAS/OpenMP threads, the checkout
-    on PYTHONPATH, and (``native_blas``) OpenBLAS free to pick its kernel for this CPU."""
+    on PYTHONPATH, and OpenBLAS free to pick its kernel for this CPU (``native_blas``) or
+    pinned: the environment's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE kept, PINNED_DEFAULTS
+    where it sets none. ``base``: the environment to start from (default os.environ)."""
     env = dict(os.environ if base is None else base)
     for var in THREAD_VARIABLES:
         env[var] = str(threads)
-    if native_blas:
-        for var in PINNING_VARIABLES:
+    for var in PINNING_VARIABLES:
+        if native_blas:
             env.pop(var, None)
+        elif var in PINNED_DEFAULTS:
+            env.setdefault(var, PINNED_DEFAULTS[var])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 

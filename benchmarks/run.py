@@ -160,6 +160,10 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
         rows.append(r)
         blas[pinned] = {"numpy": other_blas["numpy"], "pinning": other_blas["pinning"],
                         "gemm_peak_gflops": other_peaks[threads]}
+    if blas.get("torch"):
+        t = blas["torch"]
+        print(f"# PyTorch's BLAS: {t['blas']} ({t['library']}), CPU capability "
+              f"{t['cpu_capability']}", flush=True)
     return rows, peaks, blas
 
 

@@ -270,6 +270,9 @@ def test_children_run_native_blas_unless_pinned():
         assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "2"
         assert env["PATH"] == "/bin"
     assert base["OPENBLAS_CORETYPE"] == "Haswell"  # the caller's environment is untouched
+    unset = child_env(1, native_blas=False, base={"OPENBLAS_L2_SIZE": "1"})  # none set here:
+    assert unset["OPENBLAS_CORETYPE"] == "Haswell" and unset["OPENBLAS_L2_SIZE"] == "1"
+    assert "OPENBLAS_CORETYPE" not in child_env(1, native_blas=True, base={})
 
 
 def test_gemm_check_passes_on_a_correct_blas_and_fails_loudly_on_a_wrong_one(monkeypatch):
