@@ -11,7 +11,7 @@ import numpy as np
 
 import tinytorch as tt
 from transformer.cache import AttentionCache, KVCache
-from transformer.generate import _LanguageModelStepper
+from transformer.generate import _LanguageModelStepper, _top_candidates
 from transformer.model import DecoderOnly, TransformerConfig
 
 
@@ -114,3 +114,18 @@ def test_a_decode_preallocates_prompt_plus_new_tokens():
     assert step.cache.layers[0].self_attn.k_buffer.shape == (2, 2, 8, 4)
     assert isinstance(step.cache, KVCache) and step.cache.length == 7
 
+
+
+def test_beam_candidates_are_the_stable_sorts_first():
+    """generate._top_candidates (a partition) picks what a stable argsort of the whole row
+    would, ties included, less the -inf entries the beam search skips."""
+    rng = np.random.default_rng(5)
+    cand = rng.integers(0, 4, size=(50, 40)).astype(np.float64)  # many ties
+    cand[rng.random(cand.shape) < 0.3] = -np.inf
+    cand[0] = -np.inf                                            # a closed row
+    cand[1, 3:] = -np.inf                                        # fewer finite than n
+    for n in (1, 4, 8, 40):
+        got = _top_candidates(cand, n)
+        want = np.argsort(-cand, axis=-1, kind="stable")[:, :n]
+        for row, g, w in zip(cand, got, want):
+            np.testing.assert_array_equal(g, w[np.isfinite(row[w])])
