@@ -35,10 +35,11 @@ __all__ = ["get_num_threads", "set_num_threads", "rows_parallel", "MIN_ELEMENTS"
 
 #: Below this many elements per call a pass stays on one thread; None: always one thread
 #: (the default). Off because it did not pay on the 2-core VM where it was measured
-#: (benchmarks/README.md, "Elementwise passes on two threads"): even Adam's update on 4M
-#: numbers and a lone np.exp on 4M ran at 1.0-1.1x on two threads, and a layer norm whose
-#: row sums call BLAS from two threads at once ran slower (0.3-0.9x). Set it (e.g.
-#: ``tinytorch.parallel.MIN_ELEMENTS = 256 * 1024``) on a machine with idle cores to try.
+#: (benchmarks/README.md, "The rest runs on one core"; benchmarks/elementwise_threads.py):
+#: Adam's update on 4M numbers ran 0.98-1.04x on two threads, smaller passes slower, and
+#: a layer norm whose row sums call BLAS from two threads at once 0.3-1.5x. After each
+#: GEMM, OpenBLAS's idle workers spin on the core the second Python thread needs. Set it
+#: (e.g. ``tinytorch.parallel.MIN_ELEMENTS = 256 * 1024``) on a machine with idle cores.
 MIN_ELEMENTS = None
 
 #: Blocks of rows start at multiples of this (see rows_parallel).
