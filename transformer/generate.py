@@ -61,7 +61,8 @@ class _Stepper:
 
     The pad token is never generated (its logit is -inf, as in fairseq): a generated pad
     would be masked out as padding when the prefix is re-read without the cache, and
-    it is not an output anyway. Subclasses say what the model reads (``run``).
+    it is not an output anyway. Subclasses say what the model reads (``run``, which returns
+    the last hidden states) and which layer turns states into logits (``head``).
     """
 
     def __init__(self, model, use_cache, ban=None, capacity=None):
@@ -73,10 +74,11 @@ class _Stepper:
         """prefix (rows, t) int64 NumPy -> logits (rows, vocab) NumPy, for position t."""
         if self.cache is not None:  # only the tokens the cache has not seen (the last one)
             prefix = prefix[:, self.cache.length:]
-        logits = self.run(tt.from_numpy(np.ascontiguousarray(prefix)))
-        # the last position's logits; the model's output is not used again, so the ban
-        # may write into it (no copy)
-        logits = logits[:, -1].numpy()
+        states = self.run(tt.from_numpy(np.ascontiguousarray(prefix)))  # (rows, len, d_model)
+        # Only the last position's logits are needed: the head, (d_model, vocab) and the
+        # step's largest product, runs on that position alone. Its output is not used
+        # again, so the ban may write into it (no copy).
+        logits = self.head(states[:, -1]).numpy()
         if self.ban is not None:
             logits[:, self.ban] = -np.inf
         return logits
@@ -100,7 +102,10 @@ class _TranslationStepper(_Stepper):
         self.memory, self.src_layout = model.encode(src)
 
     def run(self, tokens):
-        return self.model.decode(tokens, self.memory, self.src_layout, cache=self.cache)
+        return self.model.decoder_states(tokens, self.memory, self.src_layout, cache=self.cache)
+
+    def head(self, states):
+        return self.model.generator(states)
 
     def reorder_inputs(self, index):
         self.memory = self.memory.index_select(0, index)
@@ -111,7 +116,10 @@ class _LanguageModelStepper(_Stepper):
     """A decoder-only model: the prefix (prompt and the tokens so far) is all it reads."""
 
     def run(self, tokens):
-        return self.model(tokens, cache=self.cache)
+        return self.model.hidden_states(tokens, cache=self.cache)
+
+    def head(self, states):
+        return self.model.lm_head(states)
 
 
 def generate(model, src, bos_id: int, eos_id: int, max_len: int = 64, num_beams: int = 1,
