@@ -8,7 +8,10 @@ step, in one run.
 
 Each measurement runs in a fresh process with its BLAS threads set in the
 environment before NumPy starts (and ``torch.set_num_threads``), so thread pools,
-peak RSS and allocator state belong to that measurement alone. Tinytorch and
+peak RSS and allocator state belong to that measurement alone. The children run on the
+BLAS kernel OpenBLAS picks for this CPU (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed;
+``--pinned-blas`` keeps them, and one extra row always runs the other way), and check a
+float32 GEMM against float64 before timing (benchmarks/machine.py). Tinytorch and
 PyTorch run the same model on the same batch with the same thread count, and every
 figure is the median of several timed repetitions after warm-up. Run it on an idle
 machine: with 2 cores, anything else running makes 2-thread BLAS wait on a busy core.

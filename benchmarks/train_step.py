@@ -5,7 +5,10 @@
 The suite (benchmarks/run.py) starts one fresh process per (config, framework,
 threads), so that peak RSS is the config's own and BLAS thread pools start clean.
 BLAS threads must be fixed before NumPy is imported: run.py sets OMP_NUM_THREADS,
-OPENBLAS_NUM_THREADS and MKL_NUM_THREADS in the child's environment.
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS in the child's environment (and removes the
+variables that pin OpenBLAS's kernel: benchmarks/machine.py). Before timing, the GEMM
+check runs on NumPy's BLAS (and PyTorch's, for its rows), and the JSON line says which
+BLAS ran.
 """
 
 from __future__ import annotations
