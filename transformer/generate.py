@@ -235,7 +235,8 @@ def _greedy_or_sample(step, prefix, eos_id, max_len, do_sample, temperature, top
     all_logits = []
     for t in range(start, start + max_len):
         logits = step(tokens[:, :t])                       # (batch, vocab)
-        all_logits.append(logits)
+        if return_scores:  # (kept only when asked: live arrays cannot be reused next step)
+            all_logits.append(logits)
         if do_sample:
             nxt = _sample(logits, temperature, top_k, top_p, generator)
         else:
