@@ -174,7 +174,8 @@ class _Rows:
         self.next_logits = next_logits
 
     def __call__(self, prefix):
-        rows = prefix.numpy()
+        """prefix (rows, t) NumPy int64 -> logits (rows, vocab), as generate.py's steppers."""
+        rows = np.asarray(prefix)
         return np.stack([np.asarray(self.next_logits([int(t) for t in row]), dtype=np.float64)
                          for row in rows])
 

@@ -62,9 +62,11 @@ def _blas_threads():
 
 
 def get_num_threads() -> int:
-    """``torch.get_num_threads()``: the threads an op may use (default: the BLAS pool's size)."""
+    """``torch.get_num_threads()``: the threads an op may use (default: the BLAS pool's size,
+    asked once: threadpoolctl reads /proc, too slow to ask at every op)."""
+    global _threads
     if _threads is None:
-        return _blas_threads() or os.cpu_count() or 1
+        _threads = _blas_threads() or os.cpu_count() or 1
     return _threads
 
 
@@ -101,12 +103,14 @@ def rows_parallel(fn, *arrays, min_elements=None):
     CuPy arrays, or when the first array has fewer than ``min_elements`` elements (default
     ``MIN_ELEMENTS``; None: always serial).
     """
-    n = get_num_threads()
     first = arrays[0]
     limit = MIN_ELEMENTS if min_elements is None else min_elements
     rows = first.shape[0] if first.ndim else 0
-    if (limit is None or n < 2 or rows < 2 or first.size < limit
-            or not all(isinstance(a, np.ndarray) for a in arrays)):
+    if limit is None or rows < 2 or first.size < limit:  # the common case: decided at once
+        fn(*arrays)
+        return
+    n = get_num_threads()
+    if n < 2 or not all(isinstance(a, np.ndarray) for a in arrays):
         fn(*arrays)
         return
     # BLAS matrix-vector kernels (the row sums of blas_sums.py) take rows in groups (four
