@@ -38,5 +38,5 @@ def peak_gflops(sizes=(1024, 2048, 3072)) -> dict:
 if __name__ == "__main__":
     from benchmarks.machine import checked_blas
 
-    blas = checked_blas()  # before timing: a wrong BLAS fails here, loudly
+    blas = checked_blas(torch=False)  # before timing: a wrong BLAS fails here, loudly
     print(json.dumps({**peak_gflops(), "blas": blas}))

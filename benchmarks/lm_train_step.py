@@ -31,7 +31,7 @@ def measure(framework: str, config: str, threads: int, warmup: int, repeats: int
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)
-    blas = checked_blas()  # before timing: a wrong BLAS fails here, loudly
+    blas = checked_blas(torch=framework == "torch")  # before timing: fails loudly
     if framework == "torch":
         blas["torch_gemm_check_rel_error"] = check_torch_gemm()
     cfg = LM_CONFIGS[config]

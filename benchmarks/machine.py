@@ -100,10 +100,12 @@ def blas_summary(numpy_info: list[dict]) -> str:
     return f"{p['internal_api']} {p['version']} {p.get('architecture') or ''}".strip()
 
 
-def describe_blas() -> dict:
-    """NumPy's and PyTorch's BLAS and the pinning variables, for a child's JSON."""
-    return {"numpy": numpy_blas(), "torch": torch_blas(), "pinning": pinning(),
-            "native": not any(pinning().values())}
+def describe_blas(torch: bool = True) -> dict:
+    """NumPy's and (with ``torch``) PyTorch's BLAS and the pinning variables, for a child's
+    JSON. A tinytorch child passes torch=False: importing torch there would add its ~100 MB
+    and its thread pools to the measurement (the torch child reports torch's BLAS)."""
+    return {"numpy": numpy_blas(), "torch": torch_blas() if torch else None,
+            "pinning": pinning(), "native": not any(pinning().values())}
 
 
 def check_gemm(n: int = 192, k: int = 384, seed: int = 0, matmul=None) -> float:
@@ -136,7 +138,7 @@ def check_gemm(n: int = 192, k: int = 384, seed: int = 0, matmul=None) -> float:
     return error
 
 
-def checked_blas() -> dict:
+def checked_blas(torch: bool = True) -> dict:
     """Run the GEMM check, then describe the BLAS: what a child puts in its JSON."""
     error = check_gemm()
-    return {**describe_blas(), "gemm_check_rel_error": error}
+    return {**describe_blas(torch), "gemm_check_rel_error": error}

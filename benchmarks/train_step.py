@@ -52,7 +52,7 @@ def measure(framework: str, config: str, threads: int, device: str, warmup: int,
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)
-    blas = checked_blas()  # before timing: a wrong BLAS fails here, loudly
+    blas = checked_blas(torch=framework == "torch")  # before timing: fails loudly
     if framework == "torch" and device == "cpu":
         blas["torch_gemm_check_rel_error"] = check_torch_gemm()
     cfg = CONFIGS[config]
