@@ -23,7 +23,8 @@ from tinytorch.allocator import keep_freed_memory
 from tinytorch.serialization import CheckpointError
 
 from .cli_args import (Parser, UsageError, check_device, directory, existing_file, existing_path,
-                       non_negative_int, png_file, positive_float, positive_int, top_p)
+                       non_negative_int, png_file, positive_float, positive_int, read_lines,
+                       top_p)
 from .data.corpus import CorpusError
 from .data_cli import add_commands as data_commands
 from .generate import DecodingOptionError
@@ -82,15 +83,7 @@ def _sentences(a):
     if a.sentence:
         return [" ".join(a.sentence)]
     if a.file:
-        try:
-            with open(a.file, encoding="utf-8-sig") as f:
-                lines = [line.strip() for line in f if line.strip()]
-        except UnicodeDecodeError as e:
-            raise UsageError(f"--file {a.file}: not UTF-8 text ({e.reason} at byte {e.start}); "
-                             f"convert it to UTF-8") from None
-        if not lines:
-            raise UsageError(f"--file {a.file}: no sentences in it (every line is empty)")
-        return lines
+        return read_lines(a.file, "sentences")
     return None
 
 

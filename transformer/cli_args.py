@@ -157,6 +157,21 @@ png_file = Path("a file name ending in .png (not a directory)", _png_path,
                says_what_is_there=False)
 
 
+def read_lines(path: str, what: str) -> list[str]:
+    """The non-empty lines of a UTF-8 text file given with --file (a BOM is skipped), each
+    stripped; ``what`` names them in the errors ("sentences", "prompts"). A file that is
+    not UTF-8 or holds no text is a UsageError."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            lines = [line.strip() for line in f if line.strip()]
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--file {path}: not UTF-8 text ({e.reason} at byte {e.start}); "
+                         f"convert it to UTF-8") from None
+    if not lines:
+        raise UsageError(f"--file {path}: no {what} in it (every line is empty)")
+    return lines
+
+
 def check_device(device: str) -> str:
     """``--device``, after checking that a GPU is there for ``cuda``."""
     import tinytorch as tt  # noqa: PLC0415 (only this check needs it)

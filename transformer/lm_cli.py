@@ -23,7 +23,7 @@ import argparse
 import sys
 
 from .cli_args import (UsageError, check_device, directory, existing_file, non_negative_int,
-                       positive_float, positive_int, top_p)
+                       positive_float, positive_int, read_lines, top_p)
 from .train_args import add_train_options, train_args_from
 
 DEFAULT_PROMPT = "El banco"
@@ -83,15 +83,7 @@ def _prompts(a) -> list[str]:
     if a.prompt and a.file:
         raise UsageError(f"--file {a.file} and a prompt on the command line: give one of them")
     if a.file:
-        try:
-            with open(a.file, encoding="utf-8-sig") as f:
-                lines = [line.strip() for line in f if line.strip()]
-        except UnicodeDecodeError as e:
-            raise UsageError(f"--file {a.file}: not UTF-8 text ({e.reason} at byte {e.start}); "
-                             f"convert it to UTF-8") from None
-        if not lines:
-            raise UsageError(f"--file {a.file}: no prompts in it (every line is empty)")
-        return lines
+        return read_lines(a.file, "prompts")
     return [" ".join(a.prompt)]
 
 
