@@ -1,5 +1,7 @@
 """The training-step workload shared by every benchmark: configs S/M/L, the random
-batches, the analytic FLOP count, and the two models (tinytorch and the PyTorch twin).
+batches, the analytic FLOP count, and the models: tinytorch's and PyTorch's three rows
+(the ``nn.Transformer`` twin, the hand-written SDPA twin, and that twin under
+``torch.compile``).
 
 All three configs are the translator's architecture: post-LN, ReLU, sinusoidal
 positions, one embedding tied to source/target/output, no dropout, label smoothing
@@ -134,10 +136,23 @@ def torch_model(cfg: Config, seed: int = 0):
     return model
 
 
-def _training_step(model, opt, src, tgt_in, tgt_out):
-    """The step, written once: both libraries have the same API."""
+def torch_sdpa_model(cfg: Config, seed: int = 0):
+    import torch
+
+    from .torch_sdpa_twin import SdpaTranslator
+
+    torch.manual_seed(seed)
+    return SdpaTranslator(cfg.vocab, cfg.d_model, cfg.nhead, cfg.layers, cfg.dim_feedforward,
+                          max_len=max(64, cfg.length + 1), pad_id=PAD)
+
+
+def _training_step(model, opt, src, tgt_in, tgt_out, loss_fn=None):
+    """The step, written once: both libraries have the same API. ``loss_fn``: the model's
+    loss compiled (torch.compile), or None for ``model.loss`` itself."""
+    loss_fn = loss_fn or model.loss
+
     def step():
-        loss = model.loss(src, tgt_in, tgt_out, label_smoothing=LABEL_SMOOTHING)
+        loss = loss_fn(src, tgt_in, tgt_out, label_smoothing=LABEL_SMOOTHING)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -146,8 +161,12 @@ def _training_step(model, opt, src, tgt_in, tgt_out):
 
 
 #: The frameworks a step can run on: tinytorch with its fast paths (the default), tinytorch
-#: on its textbook paths (``tinytorch.fast_paths(False)``: what the fast paths buy), PyTorch.
-FRAMEWORKS = ("tinytorch", "plain", "torch")
+#: on its textbook paths (``tinytorch.fast_paths(False)``: what the fast paths buy), PyTorch
+#: eager on the ``nn.Transformer`` twin ("torch"), eager on the hand-written twin with
+#: ``F.scaled_dot_product_attention`` ("torch-sdpa"), and that twin's loss under
+#: ``torch.compile`` ("torch-compile"; its first steps compile, so it needs warm-up steps).
+FRAMEWORKS = ("tinytorch", "plain", "torch", "torch-sdpa", "torch-compile")
+TORCH_FRAMEWORKS = ("torch", "torch-sdpa", "torch-compile")
 
 
 def step_function(framework: str, cfg: Config, device: str = "cpu", seed: int = 0):
@@ -170,11 +189,13 @@ def step_function(framework: str, cfg: Config, device: str = "cpu", seed: int = 
         return step, sync
     import torch
 
-    model = torch_model(cfg, seed).to(device)
+    model = (torch_model if framework == "torch" else torch_sdpa_model)(cfg, seed).to(device)
     opt = torch.optim.Adam(model.parameters(), **ADAM)
     batch = [torch.from_numpy(a).to(device) for a in arrays]
+    # compiled: forward and backward (AOTAutograd) of the loss; Adam stays eager
+    loss_fn = torch.compile(model.loss) if framework == "torch-compile" else None
 
     def sync():
         if device != "cpu":
             torch.cuda.synchronize()
-    return _training_step(model, opt, *batch), sync
+    return _training_step(model, opt, *batch, loss_fn=loss_fn), sync

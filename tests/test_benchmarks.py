@@ -66,6 +66,56 @@ def test_the_pytorch_twin_computes_the_same_loss():
     np.testing.assert_allclose(mine.item(), theirs.item(), rtol=1e-10)
 
 
+def _sdpa_twin(cfg, state):
+    """The fast PyTorch twin (benchmarks/torch_sdpa_twin.py) in float64 with these weights
+    (our names); checks every weight of ours went in (the output layer is the tied embedding)."""
+    from benchmarks.torch_sdpa_twin import load_tinytorch_state
+    from benchmarks.workload import torch_sdpa_model
+
+    twin = torch_sdpa_model(cfg).double()
+    used = load_tinytorch_state(twin, state)
+    assert len(used) == len(set(used)) and set(state) - set(used) <= {"generator.weight"}
+    return twin
+
+
+def test_the_sdpa_twin_computes_the_same_loss_as_ours_and_the_nn_transformer_twin():
+    torch = pytest.importorskip("torch")
+    from benchmarks.torch_twin import to_tinytorch_state
+    from benchmarks.workload import torch_model
+
+    src, tgt_in, tgt_out = make_batch(TINY)
+    assert (src == PAD).any() and (tgt_out == PAD).any()  # the masks have work to do
+    batch = [torch.from_numpy(a) for a in (src, tgt_in, tgt_out)]
+    ours = tinytorch_model(TINY, seed=1).to(tt.float64)
+    fast = _sdpa_twin(TINY, {k: v.numpy() for k, v in ours.state_dict().items()})
+    mine = ours.loss(*(tt.tensor(a) for a in (src, tgt_in, tgt_out)),
+                     label_smoothing=LABEL_SMOOTHING)
+    np.testing.assert_allclose(fast.loss(*batch, LABEL_SMOOTHING).item(), mine.item(),
+                               rtol=1e-10)
+    twin = torch_model(TINY).double()
+    fast = _sdpa_twin(TINY, to_tinytorch_state(twin))
+    np.testing.assert_allclose(fast.loss(*batch, LABEL_SMOOTHING).item(),
+                               twin.loss(*batch, LABEL_SMOOTHING).item(), rtol=1e-10)
+
+
+def test_the_sdpa_twins_cached_greedy_is_the_uncached_greedy_of_the_nn_transformer_twin():
+    torch = pytest.importorskip("torch")
+    from benchmarks.torch_twin import to_tinytorch_state
+    from benchmarks.workload import torch_model
+
+    twin = torch_model(TINY).double().eval()
+    fast = _sdpa_twin(TINY, to_tinytorch_state(twin)).eval()
+    src = torch.from_numpy(make_batch(TINY)[0])
+    uncached = twin.greedy(src, 1, 10).tolist()
+    assert fast.greedy(src, 1, 10).tolist() == uncached
+    assert len({t for row in uncached for t in row}) > 1  # not one token over and over
+    # with an end-of-sequence every row has produced by step 4: both stop there
+    eos = uncached[0][3]
+    assert all(eos in row[:4] for row in uncached)
+    stopped = twin.greedy(src, 1, 10, eos_id=eos).tolist()
+    assert len(stopped[0]) < 10 and fast.greedy(src, 1, 10, eos_id=eos).tolist() == stopped
+
+
 def test_breakdown_accounts_for_the_whole_step(monkeypatch):
     monkeypatch.setitem(CONFIGS, "tiny", TINY)
     result = breakdown.measure("tiny", steps=1)
