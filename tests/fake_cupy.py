@@ -17,8 +17,11 @@ What it copies from CuPy, because that is what breaks or stalls real GPU code:
   device arrays, never Python or NumPy scalars.
 - Every device-to-host transfer is counted, with where it happened: ``.get()``,
   ``cupy.asnumpy``, ``.item()``, ``.tolist()``, ``float()/int()/bool()`` of an array,
-  ``repr``/``str``/``format``. Host-to-device copies (``cupy.asarray(numpy_array)``, a NumPy
-  index or value in ``x[...]``) are counted apart. Each costs a synchronisation on a GPU.
+  ``repr``/``str``/``format``; and so is each wait that CuPy makes to read back a size that
+  depends on the data: ``x[bool_mask]``, ``nonzero``, ``flatnonzero``, ``argwhere``,
+  ``unique`` (recorded as "sync: ..."). Host-to-device copies (``cupy.asarray(numpy_array)``,
+  a NumPy index or value in ``x[...]``) are counted apart. Each costs a synchronisation on a
+  GPU.
 - ``x.device.id == 0``; ``cuda.runtime.getDeviceCount() == 1``; ``cupyx.scatter_add``;
   ``cupyx.scipy.special.erf``; ``random.default_rng`` gives device arrays.
 
@@ -36,6 +39,7 @@ from collections import Counter
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+DEPTH = 3  # callers recorded per transfer
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
              "construct a NumPy array explicitly.")
 
@@ -58,11 +62,11 @@ class Transfers:
 transfers = Transfers()
 
 
-def _where(how: str, depth: int = 3) -> str:
-    """Where the copy was asked for: the innermost ``depth`` callers outside this file and
+def _where(how: str) -> str:
+    """Where the copy was asked for: the innermost ``DEPTH`` callers outside this file and
     NumPy, as "path:line function <- path:line function ... (how)"."""
     frames = [f for f in reversed(traceback.extract_stack()[:-3])
-              if f.filename != __file__ and "/numpy/" not in f.filename][:depth]
+              if f.filename != __file__ and "/numpy/" not in f.filename][:DEPTH]
     return " <- ".join(f"{f.filename.split('/work/main/')[-1]}:{f.lineno} {f.name}"
                        for f in frames) + f" ({how})"
 
@@ -108,7 +112,7 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 (CuPy's name)
         return _wrap(result)
 
     def __array_function__(self, func, types_, args, kwargs):
-        return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
+        return _device_function(func)(*args, **kwargs)
 
     # -- attributes ---------------------------------------------------------------------------
     shape = property(lambda self: self._a.shape)
@@ -133,9 +137,7 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 (CuPy's name)
         if name.startswith("__") or name in ("tobytes", "tofile", "ctypes", "data"):
             raise AttributeError(f"fake cupy.ndarray has no attribute {name!r}")
         method = getattr(self._a, name)
-        if not callable(method):
-            return method
-        return lambda *args, **kwargs: _wrap(method(*_unwrap(args), **_unwrap(kwargs)))
+        return _device_function(method) if callable(method) else method
 
     def __len__(self):
         return len(self._a)
@@ -145,7 +147,11 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 (CuPy's name)
                 for row in self._a)
 
     def __getitem__(self, index):
-        return _wrap(self._a[_unwrap_index(index)])
+        index = _unwrap_index(index)
+        if any(getattr(i, "dtype", None) == np.bool_ and i.ndim
+               for i in (index if isinstance(index, tuple) else (index,))):
+            _to_host("sync: boolean mask index")  # the result's size is read back first
+        return _wrap(self._a[index])
 
     def __setitem__(self, index, value):
         if isinstance(value, np.ndarray):
@@ -251,9 +257,16 @@ def _wrap(x):
     return x
 
 
+#: Functions whose output size depends on the data: CuPy reads a count back to the host
+#: (a synchronisation) before it can allocate the result.
+SIZE_FROM_DATA = {"nonzero", "flatnonzero", "argwhere", "unique", "extract", "compress"}
+
+
 def _device_function(fn):
     """``fn`` (a NumPy function) on device arrays: inputs unwrapped, outputs wrapped."""
     def call(*args, **kwargs):
+        if call.__name__ in SIZE_FROM_DATA:
+            _to_host(f"sync: {call.__name__}")
         return _wrap(fn(*_unwrap(args), **_unwrap(kwargs)))
     call.__name__ = getattr(fn, "__name__", "function")
     return call

@@ -107,7 +107,7 @@ def masked_softmax(scores, blocked=None, row_max=False):
     total = sum_last_axis(p)
     if blocked is not None:
         empty = xp.all(blocked, axis=-1)  # a fully blocked row: total 0, weights 0
-        if empty.any():
+        if xp is not np or empty.any():  # (a GPU skips the check: reading it back waits)
             total = xp.where(empty, dt(1), total)
     if not row_max and (total < dt(math.exp(-SHARED_SHIFT_RANGE))).any():
         return None
@@ -130,7 +130,9 @@ class ScaledDotProductAttention(Function):
         blocked, additive = (None, None) if mask is None else \
             mask.scores_masks(q.shape[-2], k.shape[-2], xp)
         scale = 1.0 / math.sqrt(q.shape[-1])
-        p = masked_softmax(self._scores(q, k, scale, additive), blocked)
+        # One shared max is cheaper than each row's on the CPU, but it needs checks read back to
+        # the host, each a wait on a GPU: there every row uses its own max from the start.
+        p = masked_softmax(self._scores(q, k, scale, additive), blocked, row_max=xp is not np)
         if p is None:  # a row far below the tensor's max: redo it with each row's own max
             p = masked_softmax(self._scores(q, k, scale, additive), blocked, row_max=True)
         weights = p

@@ -68,24 +68,27 @@ class _Stepper:
     def __init__(self, model, use_cache, ban=None, capacity=None):
         """``capacity``: the positions the decode will reach (the cache's buffers' size)."""
         self.model, self.ban = model, ban
+        self.device = next(iter(model.parameters())).device  # where the prefix must go
         self.cache = KVCache.for_model(model, capacity) if use_cache else None
 
     def __call__(self, prefix):
         """prefix (rows, t) int64 NumPy -> logits (rows, vocab) NumPy, for position t."""
         if self.cache is not None:  # only the tokens the cache has not seen (the last one)
             prefix = prefix[:, self.cache.length:]
-        states = self.run(tt.from_numpy(np.ascontiguousarray(prefix)))  # (rows, len, d_model)
+        tokens = tt.from_numpy(np.ascontiguousarray(prefix)).to(self.device)  # (no copy on CPU)
+        states = self.run(tokens)                                           # (rows, len, d_model)
         # Only the last position's logits are needed: the head, (d_model, vocab) and the
         # step's largest product, runs on that position alone. Its output is not used
-        # again, so the ban may write into it (no copy).
-        logits = self.head(states[:, -1]).numpy()
+        # again, so the ban may write into it (no copy). On a GPU, .cpu() is the step's one
+        # copy to the host (the search below runs in NumPy).
+        logits = self.head(states[:, -1]).cpu().numpy()
         if self.ban is not None:
             logits[:, self.ban] = -np.inf
         return logits
 
     def reorder(self, index):
         """Keep the rows ``index`` (NumPy int array): the beams that survived."""
-        index = tt.tensor(index)
+        index = tt.tensor(index, device=self.device)
         if self.cache is not None:
             self.cache.reorder(index)
         self.reorder_inputs(index)

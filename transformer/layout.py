@@ -167,7 +167,8 @@ class AttentionMask:
                 raise TypeError(
                     f"attention: key_padding_mask must be bool (True at padding), got "
                     f"{pad.dtype}; build it with padding_mask(ids, pad_id)")
-            if pad.any():  # (batch, 1, 1, src_len)
+            # (a GPU skips the check: reading .any() back would wait for the queued work)
+            if xp is not np or pad.any():  # (batch, 1, 1, src_len)
                 pad = pad[:, None, None, :]
                 blocked = pad if blocked is None else (blocked | pad)
         if self.causal:

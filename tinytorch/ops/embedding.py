@@ -7,6 +7,8 @@ gradients (a scatter-add), and only the rows that were used are touched.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function, is_tensor
 from ..backend import array_module, index_add_rows
 
@@ -20,7 +22,8 @@ class Embedding(Function):
                 f"embedding: indices must be integers (int64), got {indices.dtype}; "
                 f"convert with .long()")
         n = weight.shape[0]
-        if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= n):
+        # one truth value read back, not two: on a GPU each read waits for the queued work
+        if indices.size and bool((indices.min() < 0) | (indices.max() >= n)):
             raise IndexError(
                 f"embedding: index out of range: got ids in [{int(indices.min())}, "
                 f"{int(indices.max())}] for a table of {n} rows (weight {weight.shape}); ids "
@@ -36,10 +39,14 @@ class Embedding(Function):
         xp = array_module(g)
         gw = xp.zeros(self.weight_shape, dtype=g.dtype)
         indices, g = indices.reshape(-1), g.reshape(-1, self.weight_shape[1])
-        if self.padding_idx is not None:  # skip the padding positions: they add nothing
+        if self.padding_idx is not None and xp is np:  # skip the padding positions
             used = indices != self.padding_idx
             indices, g = indices[used], g[used]
         index_add_rows(xp, gw, indices, g)
+        if self.padding_idx is not None and xp is not np:
+            # On a GPU, selecting by a mask reads its count back (a wait): add every row, then
+            # clear the padding row instead.
+            gw[self.padding_idx] = 0
         return None, gw
 
 

@@ -116,7 +116,8 @@ class IndexSelect(Function):
             raise RuntimeError(f"index_select: index must be 1-D, got shape {index.shape}")
         axis = normalize_dim(dim, x.ndim, "index_select")
         n = x.shape[axis] if x.ndim else 1
-        if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
+        # one truth value read back, not two: on a GPU each read waits for the queued work
+        if index.size and bool((index.min() < 0) | (index.max() >= n)):
             raise IndexError(
                 f"index_select: index out of range for dim {dim} of size {n} "
                 f"(min {int(index.min())}, max {int(index.max())}) in a tensor of shape {x.shape}")

@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.grad_mode import fast_paths_enabled, is_grad_enabled
 from ..backend import array_module, index_add_rows
@@ -131,7 +133,7 @@ class LinearCrossEntropy(Function):
             if grads is None:  # a second backward (retain_graph): recompute, unit scale
                 grads = self._gradients(self._kept_rows(), self._unit_scale(), wants)
             dh, dw, db = grads
-            if float(g) != 1.0:
+            if xp is not np or float(g) != 1.0:  # (on a GPU, reading g back would wait)
                 g = g.astype(h.dtype, copy=False)
                 for a in (dh, dw, db):
                     if a is not None:
@@ -278,8 +280,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None,  # n
         raise TypeError(f"{op}: options must be a LinearCrossEntropyOptions or None, got "
                         f"{type(options).__name__}")
     _check_inputs(input, linear_weight, target, linear_bias)
-    check_target_range(target.array[target.array != ignore_index], linear_weight.shape[0],
-                       ignore_index, op)
+    check_target_range(target.array, linear_weight.shape[0], ignore_index, op)
     if options is None or not fast_paths_enabled():
         return linear_cross_entropy_composed(input, linear_weight, target, linear_bias,
                                              ignore_index, reduction, label_smoothing)

@@ -62,7 +62,7 @@ def check_loss_args(x, target, ignore_index, reduction, op, label_smoothing=0.0)
             f"logits (batch, seq, C) pass logits.reshape(-1, C) and target.reshape(-1), or "
             f"logits.transpose(1, 2)")
     classes = x.shape[1] if x.ndim > 1 else x.shape[0]
-    check_target_range(target[target != ignore_index], classes, ignore_index, op)
+    check_target_range(target, classes, ignore_index, op)
 
 
 def check_reduction(reduction, label_smoothing, op):
@@ -73,9 +73,14 @@ def check_reduction(reduction, label_smoothing, op):
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
 
 
-def check_target_range(t, classes, ignore_index, op):
-    """IndexError naming the op when a class id (ignored rows excluded) is outside [0, C)."""
-    if t.size and (int(t.min()) < 0 or int(t.max()) >= classes):
+def check_target_range(target, classes, ignore_index, op):
+    """IndexError naming the op when a class id (ignored rows excluded) is outside [0, C).
+
+    One truth value is read back to the host, with no mask-selected copy before it (on a
+    GPU, each read waits for the queued work, and so does a boolean mask's selection)."""
+    bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
+    if target.size and bool(bad.any()):
+        t = target[target != ignore_index]
         raise IndexError(
             f"{op}: target ids must be in [0, {classes - 1}] (or ignore_index="
             f"{ignore_index}), got [{int(t.min())}, {int(t.max())}]")

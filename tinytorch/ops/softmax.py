@@ -16,6 +16,8 @@ something larger (cross-entropy, linear + cross-entropy, attention).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import array_module
 from .dims import normalize_dim
@@ -37,7 +39,11 @@ def flushed_exp(x, out=None):
     """
     xp = array_module(x)
     floor = EXP_FLOOR.get(x.dtype.name)
-    if floor is None or x.size == 0 or not x.min() < floor:  # min: a cheap pass, usually enough
+    if floor is None or x.size == 0:
+        return xp.exp(x, out=out)
+    # On the CPU, a cheap min usually shows that nothing is below the floor; on a GPU,
+    # reading the min back would wait for the queued work, so the floor is always applied.
+    if xp is np and not x.min() < floor:
         return xp.exp(x, out=out)
     y = xp.maximum(x, x.dtype.type(floor), out=out)
     return xp.exp(y, out=y)
