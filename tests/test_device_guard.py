@@ -191,3 +191,43 @@ def test_whole_training_run_on_device(fake_cuda, corpus, tmp_path):
     model, _ = model_from_checkpoint(state, trainer.ckpt, "cpu")
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), host(trainer.model.state_dict()[k]), err_msg=k)
+
+
+# -- host transfers: each one makes a GPU wait for everything queued before it ------------------
+def test_host_transfers_per_training_step_are_few(fake_cuda, corpus, tmp_path):
+    """A training step reads 7 values back to the host, whatever the model's size; a
+    change that adds one per parameter or per layer (e.g. ``float(norm)`` per gradient in
+    clip_grad_norm_, which made 89 of them in this model) fails here.
+
+    The 7 (measured), in the order they happen:
+    - 2 packing layouts (transformer/layout.py, Layout.__init__): the kept positions of the
+      source and target batch, ``keep.cpu()``, to build the packing index;
+    - 2 embedding range checks (tinytorch/ops/embedding.py): one bool each (source, target);
+    - 1 target range check of the fused loss (tinytorch/ops/loss.py, check_target_range);
+    - 1 ``flatnonzero`` of the non-ignored targets in the fused loss (its size is read back);
+    - 1 ``loss.item()`` in Trainer.train_step, for the log.
+    """
+    trainer = _trainer(corpus, tmp_path / "gpu", "cuda", dropout=0.1)
+    trainer.train_step(next(trainer.batches))  # the first step also makes Adam's state
+    for _ in range(2):
+        fake_cuda.reset()
+        trainer.train_step(next(trainer.batches))
+        where = "\n".join(f"{n} x {w}" for w, n in fake_cuda.summary().items())
+        assert len(fake_cuda.to_host) <= 7, f"host transfers in one training step:\n{where}"
+        assert len(fake_cuda.to_device) <= 6  # the batch's 3 id arrays, 2 packing indexes, 1 scalar
+
+
+def test_host_transfers_per_generated_token_are_few(fake_cuda):
+    """Greedy decoding reads the step's logits back (the search runs in NumPy) and the
+    embedding's range check, 2 per token; beam search's reorders add one index check per
+    reordered tensor (memory, source padding, each layer's cross-attention keys and values)."""
+    from transformer import generate
+
+    model = _translator("cuda")
+    src = tt.tensor(SRC, device="cuda")
+    for num_beams, per_token in ((1, 2), (3, 2 + 2 + 2 * model.config.num_decoder_layers)):
+        fake_cuda.reset()
+        out = generate(model, src, bos_id=1, eos_id=2, max_len=12, num_beams=num_beams)
+        steps = max(len(row) for row in out) + 1
+        where = "\n".join(f"{n} x {w}" for w, n in fake_cuda.summary().items())
+        assert len(fake_cuda.to_host) <= per_token * steps + 1, where
