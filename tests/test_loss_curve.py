@@ -42,3 +42,19 @@ def test_smoothing_keeps_a_constant_and_starts_at_the_first_value():
     assert s[0] == x[0]
     assert np.std(np.diff(s)) < 0.2 * np.std(np.diff(x))     # smoother
     assert abs(s[-1] - 1) < 0.5                               # and still following
+
+
+@pytest.mark.parametrize("command", [["train", "--beam", "1"], ["lm", "train"]])
+def test_cooldown_brings_the_lr_linearly_to_zero_at_the_end_of_the_budget(tmp_path, command):
+    run = tmp_path / "run"
+    assert main([*command, *TINY, "--warmup", "2", "--cooldown", "0.5", "--lr", "0.01",
+                 "--steps", "8", "--out", str(run)]) == 0
+    lrs = _curve(run)[:, 2]  # after step k: the lr of step k + 1 (the scheduler is at k)
+
+    def expected(k):  # warm-up, inverse square root, times the cool-down over steps 4..8
+        base = k / 2 if k < 2 else (2 / k) ** 0.5
+        return 0.01 * base * min(1.0, (1 - k / 8) / 0.5)
+
+    np.testing.assert_allclose(lrs, [expected(k) for k in range(1, 9)], rtol=1e-12, atol=1e-15)
+    assert lrs[-1] == 0 and np.all(np.diff(lrs[3:]) < 0)     # down to 0, linearly
+    assert lrs[2] == pytest.approx(0.01 * (2 / 3) ** 0.5)     # before it: untouched

@@ -84,6 +84,9 @@ class TrainArgs:
                                positive_int)
     lr: float = option(1e-3, "peak learning rate (reached after the warm-up)", positive_float)
     warmup: int = option(300, "warm-up steps", positive_int)
+    cooldown: float = option(0.0, "the last fraction of the budget (--steps, else --minutes) "
+                             "over which the learning rate falls linearly to 0 (0: none; "
+                             "the inverse square root decay to the end)", probability)
     label_smoothing: float = option(0.1, "label smoothing of the training loss",
                                     label_smoothing_rule)
     clip: float = option(1.0, "clip the gradient norm to this", clip_rule)

@@ -62,11 +62,21 @@ METRICS_NAME = "metrics.jsonl"
 RUN_FILES = (CHECKPOINT_NAME, METRICS_NAME, "loss.png", "test_scores.json")
 
 
-def warmup_inverse_sqrt(warmup: int):
-    """lr multiplier: step/warmup while warming up, then sqrt(warmup/step) (peak 1 at warmup)."""
+def warmup_inverse_sqrt(warmup: int, cooldown: float = 0.0, progress=None):
+    """lr multiplier: step/warmup while warming up, then sqrt(warmup/step) (peak 1 at warmup).
+
+    With ``cooldown`` c > 0, the last fraction c of the budget also falls linearly to 0:
+    the factor is multiplied by min(1, (1 - p) / c), where ``progress(step)`` = p is the
+    fraction of the budget spent (of the steps, or of the minutes). A run with a fixed
+    budget ends at lr 0 instead of at the inverse square root's still-high rate: the
+    last steps average out the noise of the large ones before them (the
+    warmup-stable-decay schedule; measured on Tatoeba in benchmarks/README.md)."""
     def factor(step: int) -> float:
         step = max(step, 1)
-        return step / warmup if step < warmup else math.sqrt(warmup / step)
+        f = step / warmup if step < warmup else math.sqrt(warmup / step)
+        if cooldown > 0:
+            f *= min(1.0, max(0.0, 1.0 - progress(step)) / cooldown)
+        return f
     return factor
 
 
@@ -181,11 +191,11 @@ class BaseTrainer:
         if ranks.world > 1:
             log(f"{ranks.world} processes (mpiexec): each trains on 1/{ranks.world} of every "
                 f"batch; rank 0 writes" + _threads_hint())
+        self.step, self.elapsed, self.metrics = 0, 0.0, []
         self.optimizer = tt.optim.Adam(self.model.parameters(), lr=args.lr, betas=(0.9, 0.98),
                                        eps=1e-9)
-        self.scheduler = tt.optim.lr_scheduler.LambdaLR(self.optimizer,
-                                                        warmup_inverse_sqrt(args.warmup))
-        self.step, self.elapsed, self.metrics = 0, 0.0, []
+        self.scheduler = tt.optim.lr_scheduler.LambdaLR(
+            self.optimizer, warmup_inverse_sqrt(args.warmup, args.cooldown, self.progress))
         self.curve = []  # (step, training loss, learning rate) of every step: the loss plot
         self.saved_step = None  # the step of the last checkpoint this process wrote
         # Every check has passed: only now is anything deleted or written.
@@ -285,6 +295,14 @@ class BaseTrainer:
         self.optimizer.step()
         self.scheduler.step()
         return loss.item(), tokens
+
+    def progress(self, step: int) -> float:
+        """The fraction of the budget spent when the scheduler is at ``step``: of --steps,
+        or else of --minutes (training time, as _done counts it)."""
+        a = self.args
+        if a.steps is not None:
+            return step / a.steps
+        return self.elapsed / (a.minutes * 60) if a.minutes is not None else 0.0
 
     def _done(self) -> bool:
         a = self.args
