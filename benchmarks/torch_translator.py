@@ -5,7 +5,7 @@
 
 Everything but the model and the optimizer is the project's own: the same corpus
 split, the same BPE tokenizer (same seed, same vocabulary), the same length-bucketed
-batches in the same order, the same learning-rate schedule, clipping and label
+batches in the same order, the same learning-rate schedule (``--cooldown`` too), clipping and label
 smoothing, and the same time accounting (only training steps count toward the
 budget). The model is benchmarks/torch_twin.py (``nn.Transformer``), trained with
 ``torch.optim.Adam``; decoding is greedy (``nn.Transformer`` has no KV cache or beam
@@ -52,6 +52,8 @@ def main(argv=None) -> None:
     p.add_argument("--batch-tokens", type=int, default=3000)
     p.add_argument("--warmup", type=int, default=300)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--cooldown", type=float, default=0.0,
+                   help="as train --cooldown: the last fraction of the minutes, lr down to 0")
     p.add_argument("--minutes", type=float, default=7.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -72,9 +74,10 @@ def main(argv=None) -> None:
     print(f"PyTorch twin: {sum(q.numel() for q in model.parameters()) / 1e6:.2f}M parameters, "
           f"{torch.get_num_threads()} threads", flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_inverse_sqrt(args.warmup))
-    batches = BatchIterator(src, tgt, args.batch_tokens, seed=args.seed, pad_id=tok.pad_id)
     step, elapsed, last = 0, 0.0, time.perf_counter()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_inverse_sqrt(
+        args.warmup, a.cooldown, lambda _step: elapsed / (a.minutes * 60)))
+    batches = BatchIterator(src, tgt, args.batch_tokens, seed=args.seed, pad_id=tok.pad_id)
     while elapsed < a.minutes * 60:
         b = next(batches)
         t0 = time.perf_counter()
