@@ -231,3 +231,56 @@ def test_host_transfers_per_generated_token_are_few(fake_cuda):
         steps = max(len(row) for row in out) + 1
         where = "\n".join(f"{n} x {w}" for w, n in fake_cuda.summary().items())
         assert len(fake_cuda.to_host) <= per_token * steps + 1, where
+
+
+# -- what the device paths changed: same results, same errors -----------------------------------
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])  # clipped, and left alone
+def test_clip_grad_norm_on_device_matches_cpu(fake_cuda, norm_type, max_norm):
+    grads = [np.random.default_rng(i).standard_normal(s) for i, s in enumerate([(3, 4), (5,)])]
+    result = {}
+    for device in ("cpu", "cuda"):
+        params = [tt.zeros(g.shape, dtype=tt.float64, device=device, requires_grad=True)
+                  for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = tt.tensor(g, device=device)
+        fake_cuda.reset()
+        total = nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+        if device == "cuda":
+            assert fake_cuda.to_host == []  # nothing read back: the GPU never waits
+        result[device] = [host(total)] + [host(p.grad) for p in params]
+    for a, b in zip(result["cpu"], result["cuda"]):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def test_clip_grad_norm_on_device_nonfinite(fake_cuda):
+    p = tt.zeros(3, device="cuda", requires_grad=True)
+    p.grad = tt.tensor([1.0, float("nan"), 2.0], device="cuda")
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert np.isnan(host(nn.utils.clip_grad_norm_([p], 1.0)))
+    assert np.isnan(host(p.grad)).all()  # as in PyTorch: a NaN norm spreads to every gradient
+
+
+def test_range_checks_still_raise_on_device(fake_cuda):
+    weight = tt.randn(5, 3, device="cuda")
+    with pytest.raises(IndexError, match=r"ids in \[0, 7\]"):
+        F.embedding(tt.tensor([0, 7], device="cuda"), weight)
+    with pytest.raises(IndexError, match="index out of range"):
+        weight.index_select(0, tt.tensor([-1, 2], device="cuda"))
+    logits = tt.randn(3, 4, device="cuda")
+    with pytest.raises(IndexError, match=r"got \[0, 4\]"):
+        F.cross_entropy(logits, tt.tensor([0, 4, -100], device="cuda"))
+    F.cross_entropy(logits, tt.tensor([0, 3, -100], device="cuda"))  # ignored rows are fine
+
+
+def test_embedding_padding_idx_backward_on_device(fake_cuda):
+    grads = {}
+    for device in ("cpu", "cuda"):
+        tt.manual_seed(1)
+        emb = nn.Embedding(6, 4, padding_idx=0).to(device)
+        out = emb(tt.tensor([[0, 1, 1, 5], [0, 0, 2, 1]], device=device))
+        (out * out).sum().backward()
+        grads[device] = host(emb.weight.grad)
+    assert not grads["cuda"][0].any()
+    np.testing.assert_allclose(grads["cuda"], grads["cpu"], rtol=1e-6)
