@@ -31,6 +31,7 @@ generator draws NumPy's numbers), dtype rules that differ from NumPy's (none tha
 
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 import types
@@ -378,9 +379,13 @@ def _scatter_add(target, index, values):
 
 
 def _erf(x):
-    from scipy.special import erf  # noqa: PLC0415  (tests that reach erf have SciPy or skip)
-
-    return _wrap(erf(_unwrap(x)))
+    """``cupyx.scipy.special.erf``: SciPy's when installed, else ``math.erf`` per element."""
+    x = _unwrap(x)
+    try:
+        from scipy.special import erf  # noqa: PLC0415
+    except ImportError:
+        return _wrap(np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype))
+    return _wrap(erf(x).astype(x.dtype, copy=False))
 
 
 cupyx = types.ModuleType("cupyx")

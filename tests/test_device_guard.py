@@ -284,3 +284,24 @@ def test_embedding_padding_idx_backward_on_device(fake_cuda):
         grads[device] = host(emb.weight.grad)
     assert not grads["cuda"][0].any()
     np.testing.assert_allclose(grads["cuda"], grads["cpu"], rtol=1e-6)
+
+
+def test_language_model_generation_and_sampling_on_device_match_cpu(fake_cuda):
+    """A decoder-only model (GPT): greedy from prompts of two lengths, and sampling (the
+    draw runs on the host's logits, so the same generator gives the same tokens)."""
+    from transformer import DecoderOnly, TransformerConfig, generate
+
+    got = {}
+    for device in ("cpu", "cuda"):
+        tt.manual_seed(4)
+        config = TransformerConfig(src_vocab_size=30, tgt_vocab_size=30, d_model=16, nhead=2,
+                                   num_encoder_layers=1, num_decoder_layers=2,
+                                   dim_feedforward=32, dropout=0.0, max_len=24, pad_id=0,
+                                   norm_first=True, activation="gelu")
+        model = DecoderOnly(config).to(device)
+        prompts = [[3, 4, 5], [6, 7], [8, 9, 10]]
+        greedy = generate(model, prompts, bos_id=1, eos_id=2, max_len=8)
+        sampled = generate(model, prompts, bos_id=1, eos_id=2, max_len=8, do_sample=True,
+                           top_k=5, generator=tt.Generator().manual_seed(7))
+        got[device] = (greedy, sampled)
+    assert got["cuda"] == got["cpu"]
