@@ -1,12 +1,17 @@
-"""Decoding speed: greedy with and without the KV cache, beam search, PyTorch's greedy.
+"""Decoding speed: greedy with and without the KV cache, beam search, PyTorch's greedy
+with and without a KV cache.
 
     python -m benchmarks.decoding --config S --threads 2
 
 64 source sentences (the S workload's batch), 24 generated tokens each: end-of-sequence
 is set to an id that is never produced, so every run decodes exactly 24 steps and the
 figures compare the same work. The model is untrained (speed does not depend on the
-weights). PyTorch's ``nn.Transformer`` has no KV cache, so its row is the uncached
-greedy loop written the obvious way (benchmarks/torch_twin.py).
+weights). PyTorch has two rows: ``nn.Transformer`` has no KV cache, so "greedy, no
+cache" is the uncached greedy loop written the obvious way (benchmarks/torch_twin.py);
+"greedy, KV cache" is the hand-written twin's cached loop (benchmarks/torch_sdpa_twin.py:
+cross-attention keys and values computed once, self-attention keys and values written
+into a preallocated cache, ``F.scaled_dot_product_attention``), the loop to compare our
+cached greedy with.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import statistics
 import time
 
-from .workload import BOS, CONFIGS, make_batch, tinytorch_model, torch_model
+from .workload import BOS, CONFIGS, make_batch, tinytorch_model, torch_model, torch_sdpa_model
 
 SENTENCES, TOKENS = 64, 24
 
@@ -57,11 +62,13 @@ def measure(config: str = "S", threads: int = 2, repeats: int = 3, beams: int = 
         except ImportError:
             return rows
         torch.set_num_threads(threads)
-        tmodel = torch_model(cfg).eval()
         ts = torch.from_numpy(src)
-        med, lo, hi = _median_time(lambda: tmodel.greedy(ts, BOS, TOKENS), repeats)
-        rows.append({"framework": "torch", "run": "greedy, no cache", "s": med, "min_s": lo,
-                     "max_s": hi, "sentences_per_s": len(src) / med})
+        for name, tmodel in (("greedy, no cache", torch_model(cfg).eval()),
+                             ("greedy, KV cache", torch_sdpa_model(cfg).eval())):
+            med, lo, hi = _median_time(lambda: tmodel.greedy(ts, BOS, TOKENS), repeats)
+            rows.append({"framework": "torch", "run": name, "s": med, "min_s": lo,
+                         "max_s": hi, "sentences_per_s": len(src) / med,
+                         "model": type(tmodel).__name__})
     return rows
 
 

@@ -13,8 +13,13 @@ BLAS kernel OpenBLAS picks for this CPU (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE re
 ``--pinned-blas`` keeps them, and one extra row always runs the other way), and check a
 float32 GEMM against float64 before timing (benchmarks/machine.py). Tinytorch and
 PyTorch run the same model on the same batch with the same thread count, and every
-figure is the median of several timed repetitions after warm-up. Run it on an idle
-machine: with 2 cores, anything else running makes 2-thread BLAS wait on a busy core.
+figure is the median of several timed repetitions after warm-up. PyTorch has three
+training rows: eager on ``nn.Transformer`` ("torch", benchmarks/torch_twin.py), eager on
+a hand-written twin with fused attention ("torch-sdpa", benchmarks/torch_sdpa_twin.py),
+and that twin under ``torch.compile`` ("torch-compile"; compile time recorded, not timed;
+``--no-compile`` skips it); ours are compared with eager PyTorch and with the fastest.
+Run it on an idle machine: with 2 cores, anything else running makes 2-thread BLAS wait
+on a busy core.
 The table is printed and saved, with the machine and versions, as JSON under
 ``benchmarks/results/``.
 """
@@ -24,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -36,7 +40,10 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
 
 from benchmarks.bench_ops import machine_info  # noqa: E402
 from benchmarks.machine import blas_summary, child_env  # noqa: E402
-from benchmarks.workload import CONFIGS, throughput  # noqa: E402
+from benchmarks.training_rows import (  # noqa: E402
+    TRAIN_HEADER, add_mfu, add_ratios, format_training_row, pool,
+)
+from benchmarks.workload import CONFIGS, TORCH_FRAMEWORKS  # noqa: E402
 
 
 #: Children run on the BLAS kernel OpenBLAS picks for this CPU (benchmarks/machine.py);
@@ -66,19 +73,6 @@ def has_torch() -> bool:
     return True
 
 
-def pool(runs: list[dict]) -> dict:
-    """One row from several processes' runs of one measurement: all their step times
-    together, their median and range, the largest peak RSS."""
-
-    times = [t for r in runs for t in r["times_s"]]
-    med = statistics.median(times)
-    cfg = CONFIGS[runs[0]["config"]]
-    return {**runs[0], "step_s": med, "min_s": min(times), "max_s": max(times),
-            "repeats": len(times), "processes": len(runs), "times_s": times,
-            **throughput(cfg, med),
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
-
-
 #: Configs that also get a "plain" row: tinytorch on its textbook paths, next to the fast
 #: one, to show what the fast paths buy (L on the plain paths would take minutes).
 PLAIN_CONFIGS = ("S", "M")
@@ -96,13 +90,6 @@ def gemm_peaks(threads_list, native_blas: bool | None = None) -> tuple[dict, dic
     return peaks, blas
 
 
-def add_mfu(r: dict, peak: float | None) -> None:
-    """MFU two ways: on the FLOPs of every position (padding too: what the hardware
-    computes) and on the FLOPs the real tokens need (what the step is for)."""
-    r["mfu"] = r["gflops"] / peak if peak else None
-    r["mfu_real"] = r["gflops_real"] / peak if peak else None
-
-
 def train_args(name, fw, threads, device, quick, repeats) -> list[str]:
     return ["--config", name, "--framework", fw, "--threads", str(threads), "--device", device,
             "--repeats", str(repeats), "--warmup", "1" if quick else "2"]
@@ -110,12 +97,14 @@ def train_args(name, fw, threads, device, quick, repeats) -> list[str]:
 
 def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list, dict, dict]:
     """Training steps. Each (config, threads) runs ``rounds`` times over, the frameworks
-    alternating (ours, plain, PyTorch, ours, plain, PyTorch...): a slow spell of a shared
-    machine then hits every side, not whichever ran during it. Each framework's step times
-    from all rounds are pooled into one median. Then one more row, ours on M (or the
-    largest config run) at the most threads, with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as
-    the environment sets them ("pinned"), against a GEMM peak measured the same way, so
-    that the native and the pinned kernel are both in the table."""
+    alternating (ours, plain, PyTorch's rows, ours, plain, PyTorch's rows...): a slow spell
+    of a shared machine then hits every side, not whichever ran during it. Each framework's
+    step times from all rounds are pooled into one median, and our rows get their ratios to
+    eager PyTorch and to the fastest PyTorch row (benchmarks/training_rows.py). Then one
+    more row, ours on M (or the largest config run) at the most threads, with
+    OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as the environment sets them ("pinned"), against a
+    GEMM peak measured the same way, so that the native and the pinned kernel are both in
+    the table."""
     peaks, blas = gemm_peaks(threads_list)
     pinned = "pinned" if NATIVE_BLAS else "native"  # the other side, for the extra row
     rows = []
@@ -129,21 +118,26 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
                         name, fw, threads, device, quick, repeats), threads)[0])
             pair = {fw: pool(r) for fw, r in runs.items()}
             for r in pair.values():
-                add_mfu(r, peaks[threads] if device == "cpu" else None)
+                if "error" not in r:
+                    add_mfu(r, peaks[threads] if device == "cpu" else None)
                 rows.append(r)
-            for fw in ("tinytorch", "plain"):
-                if fw in pair and "torch" in pair:
-                    pair[fw]["ratio_to_torch"] = pair[fw]["step_s"] / pair["torch"]["step_s"]
-                    pair[fw]["rss_ratio_to_torch"] = (
-                        pair[fw]["peak_rss_mb"] / pair["torch"]["peak_rss_mb"])
+            add_ratios(pair)
             if "plain" in pair:  # what the fast paths buy, in this same run
                 pair["tinytorch"]["speedup_over_plain"] = (
                     pair["plain"]["step_s"] / pair["tinytorch"]["step_s"])
             for r in pair.values():
                 print(format_training_row(r), flush=True)
+            notes = []
             if "plain" in pair:
-                print(f"{'':<6} {'':>7} fast paths: {pair['tinytorch']['speedup_over_plain']:.2f}x "
-                      f"the plain step's speed", flush=True)
+                notes.append(f"fast paths: {pair['tinytorch']['speedup_over_plain']:.2f}x "
+                             f"the plain step's speed")
+            if "compile_s" in pair.get("torch-compile", {}):
+                notes.append(f"torch.compile: {pair['torch-compile']['compile_s']:.0f} s "
+                             f"compiling (its first step, not timed)")
+            if "fastest_torch" in pair["tinytorch"]:
+                notes.append(f"/best: against {pair['tinytorch']['fastest_torch']}")
+            if notes:
+                print(f"{'':<6} {'':>7} " + "; ".join(notes), flush=True)
             if "torch" in pair:
                 blas["torch"] = pair["torch"]["blas"]["torch"]
     if device == "cpu":
@@ -170,21 +164,6 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
     return rows, peaks, blas
 
 
-TRAIN_HEADER = (f"{'config':<6} {'threads':>7} {'framework':<10} {'step ms':>9} {'(min-max)':>15} "
-                f"{'tok/s':>8} {'GFLOP/s':>8} {'MFU':>6} {'MFUreal':>7} {'RSS MB':>7} "
-                f"{'ratio':>6}")
-
-
-def format_training_row(r: dict) -> str:
-    mfu = f"{100 * r['mfu']:5.1f}%" if r.get("mfu") is not None else f"{'-':>6}"
-    real = f"{100 * r['mfu_real']:6.1f}%" if r.get("mfu_real") is not None else f"{'-':>7}"
-    ratio = f"{r['ratio_to_torch']:6.2f}" if "ratio_to_torch" in r else f"{'':>6}"
-    spread = f"({r['min_s'] * 1e3:.0f}-{r['max_s'] * 1e3:.0f})"
-    return (f"{r['config']:<6} {r['threads']:>7} {r['framework']:<10} {r['step_s'] * 1e3:9.1f} "
-            f"{spread:>15} {r['tokens_per_s']:8.0f} {r['gflops']:8.1f} {mfu} {real} "
-            f"{r['peak_rss_mb']:7.0f} {ratio}")
-
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="S and M, 2 threads, fewer repeats")
@@ -195,6 +174,8 @@ def main(argv=None) -> None:
                    help="processes per framework and config, alternating "
                         "(default 2; 1 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
+    p.add_argument("--no-compile", action="store_true",
+                   help="skip the torch.compile rows (compiling takes ~30-60 s a process)")
     p.add_argument("--no-plain", action="store_true",
                    help="skip the plain rows (tinytorch with its fast paths off)")
     p.add_argument("--skip", default="", help="comma-separated parts to skip: "
@@ -212,8 +193,9 @@ def main(argv=None) -> None:
     if unknown:
         p.error(f"unknown configs {unknown}; choose from {sorted(CONFIGS)}")
     threads_list = [int(t) for t in (a.threads or ("2" if a.quick else "1,2")).split(",")]
+    torch_rows = [fw for fw in TORCH_FRAMEWORKS if fw != "torch-compile" or not a.no_compile]
     frameworks = ["tinytorch"] + ([] if a.no_plain else ["plain"]) + (
-        [] if a.no_torch or not has_torch() else ["torch"])
+        [] if a.no_torch or not has_torch() else torch_rows)
     skip = set(filter(None, a.skip.split(",")))
     top = max(threads_list)
     started = time.perf_counter()
@@ -238,15 +220,20 @@ def main(argv=None) -> None:
         for r in rows:
             print(f"{r['framework']:<10} {r['run']:<20} {r['s'] * 1e3:8.0f} ms  "
                   f"{r['sentences_per_s']:7.1f} sentences/s")
-        base = next(r for r in rows
-                    if r["framework"] == "tinytorch" and r["run"] == "greedy, no cache")
-        cached = next(r for r in rows if r["run"] == "greedy, KV cache")
-        print(f"KV-cache speed-up (greedy): {base['s'] / cached['s']:.1f}x")
+        s = {(r["framework"], r["run"]): r["s"] for r in rows}
+        base, cached = s["tinytorch", "greedy, no cache"], s["tinytorch", "greedy, KV cache"]
+        print(f"KV-cache speed-up (greedy): {base / cached:.1f}x", end="")
+        if ("torch", "greedy, KV cache") in s:  # > 1: ours is slower
+            torch_cached = s["torch", "greedy, KV cache"]
+            print(f" (PyTorch {s['torch', 'greedy, no cache'] / torch_cached:.1f}x); "
+                  f"ours cached / PyTorch cached (time): {cached / torch_cached:.2f}", end="")
+        print()
         results["decoding"] = rows
     lm_configs = ["S"] if a.quick else [c for c in configs if c in ("S", "M")]
     if "lm" not in skip and a.device == "cpu" and lm_configs:  # benchmarks/lm_suite.py
         from benchmarks.lm_suite import run_lm
-        results["lm"] = run_lm(lm_configs, threads_list, frameworks, a.quick,
+        lm_frameworks = [fw for fw in frameworks if fw in ("tinytorch", "plain", "torch")]
+        results["lm"] = run_lm(lm_configs, threads_list, lm_frameworks, a.quick,
                                a.rounds or (1 if a.quick else 2), results.get("gemm_peak_gflops"))
     if "ops" not in skip and a.device == "cpu":
         print(f"\n## Per-op forward+backward, {top} thread(s)")

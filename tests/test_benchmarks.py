@@ -408,3 +408,62 @@ def test_training_rows_carry_the_blas_and_both_mfus(monkeypatch, capsys):
     json.dumps(blas)  # it goes into the suite's JSON as it is
     printed = capsys.readouterr().out
     assert "ours pinned" in printed and "GEMM peak" in printed
+
+
+@pytest.mark.parametrize("compiles", [True, False], ids=["compiles", "compile-fails"])
+def test_training_rows_compare_ours_with_every_pytorch_row(monkeypatch, capsys, compiles):
+    """The training part with all three PyTorch rows, its children run in this process.
+    torch.compile is replaced (a real compile takes a minute): by the identity, or by a
+    compiler that fails as inductor does (its error wrapping the cause). A failing compile
+    is a row that says why, the suite goes on, and our /best ratio is against the fastest
+    row that ran. No timing is checked."""
+    torch = pytest.importorskip("torch")
+    import contextlib
+    import importlib
+    import io
+    import json
+
+    from benchmarks import run
+
+    monkeypatch.setitem(CONFIGS, "tiny", TINY)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+
+    def broken_compile(fn):
+        def compiled(*args, **kwargs):
+            try:
+                raise OSError("g++: command not found\nmore detail")
+            except OSError as e:
+                raise RuntimeError("backend='inductor' raised:") from e
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", (lambda fn: fn) if compiles else broken_compile)
+
+    def in_process(module, args, threads, native_blas=None):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            importlib.import_module(module).main(args)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    monkeypatch.setattr(run, "child", in_process)
+    monkeypatch.setattr(run, "gemm_peaks", lambda threads, native_blas=None: (
+        {t: 100.0 for t in threads}, {"numpy": [], "pinning": {}, "native": True}))
+    frameworks = ["tinytorch", "torch", "torch-sdpa", "torch-compile"]
+    rows, _, _ = run.training(["tiny"], [1], frameworks, "cpu", quick=True, rounds=2)
+    row = {r["framework"]: r for r in rows}
+    assert set(row) == {*frameworks, "ours pinned"}
+    ran = [fw for fw in frameworks[1:] if "error" not in row[fw]]
+    fastest = min(ran, key=lambda fw: row[fw]["step_s"])
+    ours = row["tinytorch"]
+    assert ours["fastest_torch"] == fastest
+    assert ours["ratio_to_fastest_torch"] == ours["step_s"] / row[fastest]["step_s"]
+    assert ours["ratio_to_torch"] == ours["step_s"] / row["torch"]["step_s"]
+    assert ours["ratio_to_fastest_torch"] >= ours["ratio_to_torch"]  # the fastest: no slower
+    printed = capsys.readouterr().out
+    if compiles:
+        assert ran == frameworks[1:] and row["torch-compile"]["processes"] == 2
+        assert len(row["torch-compile"]["compile_s_runs"]) == 2
+        assert "torch.compile:" in printed
+    else:
+        assert row["torch-compile"]["error"] == "OSError: g++: command not found"
+        assert "torch-compile  not available: OSError: g++: command not found" in printed
+    assert "/best: against" in printed
