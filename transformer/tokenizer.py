@@ -65,20 +65,17 @@ string "<pad>" in a sentence is just the characters "<", "pad", ">".
 from __future__ import annotations
 
 import heapq
-import json
 import os
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
-__all__ = ["PRETOKENIZE_PATTERN", "BPETokenizer", "pretokenize"]
+from . import tokenizer_file
 
-FORMAT = "tinytorch-bpe"
-VERSION = 1
+__all__ = ["PRETOKENIZE_PATTERN", "BPETokenizer", "pretokenize"]
 
 # GPT-2's pattern, `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
 # spelled for Python's `re`, which has no \p{L}: a letter is a word character that is not
@@ -142,6 +139,7 @@ class BPETokenizer:
     """
 
     special_tokens = SPECIAL_TOKENS
+    pretokenize_pattern = PRETOKENIZE_PATTERN
     pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
     pad_token, bos_token, eos_token, unk_token = SPECIAL_TOKENS
     mask_token = "<mask>"
@@ -478,131 +476,27 @@ class BPETokenizer:
                 f"merges={len(self._merges)})")
 
     # ------------------------------------------------------------------ saving
+    # The file format (JSON, every field checked on reading) is tokenizer_file.py's job.
+
+    @property
+    def added_special_tokens(self) -> list[str]:
+        """The special tokens added after training (``add_special_tokens``), in order."""
+        return list(self._added)
 
     def to_dict(self) -> dict:
         """A JSON-ready description; ``from_dict`` rebuilds an identical tokenizer."""
-        d = {
-            "format": FORMAT,
-            "version": VERSION,
-            "pretokenize_pattern": PRETOKENIZE_PATTERN,
-            "byte_fallback": True,
-            "special_tokens": {t: i for i, t in enumerate(SPECIAL_TOKENS)},
-            "merges": [[a, b] for a, b in self._merges],
-            "vocab": dict(self._token_to_id),
-        }
-        if self._added:  # (only then: a tokenizer without them is written as before)
-            d["added_special_tokens"] = list(self._added)
-        return d
+        return tokenizer_file.to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> BPETokenizer:
-        """Rebuild from ``to_dict()``'s output, checking it; ValueError says what is wrong.
-
-        ``d`` may come from a damaged file, so every field's type is checked before it is
-        used (comparing a NumPy array with ``==`` would raise its own, puzzling error).
-        """
-        def show(x):  # file content, quoted briefly
-            text = repr(x)
-            return text if len(text) <= 60 else text[:57] + "..."
-
-        def is_int(x):
-            return isinstance(x, int) and not isinstance(x, bool)
-
-        found = d.get("format") if isinstance(d, dict) else type(d).__name__
-        if not (isinstance(found, str) and found == FORMAT and isinstance(d, dict)):
-            raise ValueError(f"not a tinytorch BPE tokenizer (expected \"format\": "
-                             f"\"{FORMAT}\", found {show(found)})")
-        version = d.get("version")
-        if not (is_int(version) and version == VERSION):
-            raise ValueError(f"unsupported tokenizer version {show(version)} (this code "
-                             f"reads version {VERSION})")
-        pattern = d.get("pretokenize_pattern", PRETOKENIZE_PATTERN)
-        if not (isinstance(pattern, str) and pattern == PRETOKENIZE_PATTERN):
-            raise ValueError("the tokenizer was saved with a different pre-tokenization "
-                             "pattern; it would not encode the same way here")
-        specials = d.get("special_tokens")
-        expected = {t: i for i, t in enumerate(SPECIAL_TOKENS)}
-        if not (isinstance(specials, dict) and all(is_int(i) for i in specials.values())
-                and specials == expected):
-            raise ValueError(f"special_tokens must be {expected}, found {show(specials)}")
-        vocab, merges = d.get("vocab"), d.get("merges")
-        if not isinstance(vocab, dict) or not isinstance(merges, list):
-            raise ValueError(  # noqa: TRY004 (bad file content: ValueError, like the rest)
-                "\"vocab\" (an object) and \"merges\" (a list) are required")
-        if not all(isinstance(t, str) and is_int(i) for t, i in vocab.items()):
-            bad = next(t for t, i in vocab.items() if not (isinstance(t, str) and is_int(i)))
-            raise ValueError(f"\"vocab\" must map token strings to int ids, found "
-                             f"{show(bad)}: {show(vocab[bad])}")
-        for pair in merges:
-            if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-                raise ValueError(f"\"merges\" must be a list of [left, right] pairs, found "
-                                 f"{show(pair)}")
-            if not all(isinstance(s, str) for s in pair):
-                raise ValueError(f"\"merges\" must be a list of [left, right] string pairs, "
-                                 f"found {show(pair)}")
-        added = d.get("added_special_tokens", [])
-        if not (isinstance(added, list) and all(isinstance(t, str) for t in added)):
-            raise ValueError(f"\"added_special_tokens\" must be a list of strings, found "
-                             f"{show(added)}")
-        merge_pairs = [(a, b) for a, b in merges]
-        alphabet = [t for t in vocab if len(t) == 1]
-        tok = cls(alphabet, merge_pairs)  # raises ValueError on a merge of unknown tokens
-        tok.add_special_tokens(added)
-        if vocab != tok._token_to_id:
-            bad = next((t for t, i in vocab.items() if tok._token_to_id.get(t) != i), None)
-            hint = (f"e.g. {show(bad)} -> {vocab[bad]}, expected {tok._token_to_id.get(bad)!r}"
-                    if bad is not None else "some tokens are missing")
-            raise ValueError(f"\"vocab\" does not match the alphabet and merges ({hint})")
-        return tok
+        """Rebuild from ``to_dict()``'s output, checking it; ValueError says what is wrong."""
+        return tokenizer_file.from_dict(cls, d)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the tokenizer as UTF-8 JSON, one merge and one vocab entry per line."""
-        d = self.to_dict()
-
-        def dump(x):
-            return json.dumps(x, ensure_ascii=False)
-
-        lines = ["{"]
-        for key in ("format", "version", "pretokenize_pattern", "byte_fallback",
-                    "special_tokens", "added_special_tokens"):
-            if key in d:
-                lines.append(f"  {dump(key)}: {dump(d[key])},")
-        merges = [f"    {dump(m)}" for m in d["merges"]]
-        lines.append('  "merges": [' + ("\n" + ",\n".join(merges) + "\n  ]," if merges
-                                          else "],"))
-        vocab = [f"    {dump(t)}: {i}" for t, i in d["vocab"].items()]
-        lines.append('  "vocab": {\n' + ",\n".join(vocab) + "\n  }")
-        lines.append("}\n")
-        text = "\n".join(lines)
-
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        # Write a temporary file next to the target, then rename: never a half-written file.
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tokenizer.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        """Write the tokenizer as UTF-8 JSON, one merge and one vocab entry per line (atomic)."""
+        tokenizer_file.save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BPETokenizer:
         """Read a file written by ``save``; ValueError naming the file if it is not one."""
-        path = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8") as f:
-                d = json.load(f)
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a tokenizer file: not UTF-8 text ({e})") from None
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not a tokenizer file: invalid JSON ({e})") from None
-        try:
-            return cls.from_dict(d)
-        except ValueError as e:
-            raise ValueError(f"{path}: {e}") from None
+        return tokenizer_file.load(cls, path)
