@@ -4,6 +4,9 @@ step, in one run.
 
     python -m benchmarks            # the full suite (about 8 minutes on 2 cores, +6-10 for lm)
     python -m benchmarks --quick    # S and M at 2 threads, fewer repeats (< 3 minutes)
+
+(torch.compile's rows add about a minute per config the first time, when inductor's
+on-disk cache is cold; ``--no-compile`` leaves them out.)
     python benchmarks/run.py --configs M --threads 1,2
 
 Each measurement runs in a fresh process with its BLAS threads set in the
