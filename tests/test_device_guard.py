@@ -305,3 +305,18 @@ def test_language_model_generation_and_sampling_on_device_match_cpu(fake_cuda):
                            top_k=5, generator=tt.Generator().manual_seed(7))
         got[device] = (greedy, sampled)
     assert got["cuda"] == got["cpu"]
+
+
+# -- the repository's own CUDA tests, which skip without a GPU, run on the fake device ----------
+@pytest.mark.parametrize("name", ["rmsprop_centered_momentum_wd", "adagrad_lr_decay",
+                                  "adamax_betas_wd", "nadam_decoupled", "radam_wd"])
+def test_optimizers_step_and_resume_on_device(fake_cuda, name):
+    from test_optim_more import test_cuda_steps_and_resumes_like_the_cpu as check
+
+    check(name)
+
+
+def test_checkpoint_round_trip_on_device(fake_cuda, tmp_path):
+    from test_serialization import test_gpu_round_trip as check
+
+    check(tmp_path)
