@@ -56,16 +56,23 @@ class AttentionCache:
                 k, v = tt.cat([self.k, k], dim=2), tt.cat([self.v, v], dim=2)
             self.k, self.v = k, v
         else:
-            self._write(k, v)
+            self._write(k.array, v.array)
         return self.k, self.v
 
+    def append_arrays(self, k, v):
+        """``append`` for arrays (the fast decode step, fast_decode.py), into the buffers:
+        k, v (batch, heads, new, head_dim) -> all keys and values so far, as arrays."""
+        self._write(k, v)
+        return self.k.array, self.v.array
+
     def _write(self, k, v):
-        """Copy k, v (batch, heads, new, head_dim) into the buffers after the filled part."""
+        """Copy arrays k, v (batch, heads, new, head_dim) into the buffers after the filled
+        part."""
         held, new = len(self), k.shape[2]
         if self.k_buffer is None or held + new > self.k_buffer.shape[2]:
             self._grow(k, held + new)
-        self.k_buffer[:, :, held:held + new] = k.array
-        self.v_buffer[:, :, held:held + new] = v.array
+        self.k_buffer[:, :, held:held + new] = k
+        self.v_buffer[:, :, held:held + new] = v
         self._views(held + new)
 
     def _views(self, length):
@@ -78,8 +85,8 @@ class AttentionCache:
         old = self.k_buffer
         size = max(needed, self.capacity or 0) if old is None else max(needed, 2 * old.shape[2])
         b, h, _, d = k.shape
-        self.k_buffer = array_module(k.array).empty((b, h, size, d), dtype=k.array.dtype)
-        self.v_buffer = array_module(k.array).empty_like(self.k_buffer)
+        self.k_buffer = array_module(k).empty((b, h, size, d), dtype=k.dtype)
+        self.v_buffer = array_module(k).empty_like(self.k_buffer)
         if old is not None:
             held = len(self)
             self.k_buffer[:, :, :held] = self.k.array

@@ -23,6 +23,7 @@ import numpy as np
 
 import tinytorch as tt
 
+from . import fast_decode
 from .cache import KVCache
 
 
@@ -76,7 +77,11 @@ class _Stepper:
         if self.cache is not None:  # only the tokens the cache has not seen (the last one)
             prefix = prefix[:, self.cache.length:]
         tokens = tt.from_numpy(np.ascontiguousarray(prefix)).to(self.device)  # (no copy on CPU)
-        states = self.run(tokens)                                           # (rows, len, d_model)
+        if fast_decode.usable(self.model, self.cache, tokens.shape[1]):  # the same, lighter
+            states = tt.Tensor(fast_decode.step(self.model, tokens.array, self.cache,
+                                                self.memory_pad()))
+        else:
+            states = self.run(tokens)                                       # (rows, len, d_model)
         # Only the last position's logits are needed: the head, (d_model, vocab) and the
         # step's largest product, runs on that position alone. Its output is not used
         # again, so the ban may write into it (no copy). On a GPU, .cpu() is the step's one
@@ -96,6 +101,10 @@ class _Stepper:
     def reorder_inputs(self, index):
         """Keep the rows ``index`` of what the model reads besides the prefix."""
 
+    def memory_pad(self):
+        """(rows, src_len) bool array, True at the source's padding, or None (fast_decode)."""
+        return None
+
 
 class _TranslationStepper(_Stepper):
     """An encoder-decoder: the source is encoded once; each step decodes the prefix."""
@@ -113,6 +122,10 @@ class _TranslationStepper(_Stepper):
     def reorder_inputs(self, index):
         self.memory = self.memory.index_select(0, index)
         self.src_layout = self.src_layout.take(index)
+
+    def memory_pad(self):
+        pad = self.src_layout.pad
+        return None if pad is None else getattr(pad, "array", pad)
 
 
 class _LanguageModelStepper(_Stepper):
