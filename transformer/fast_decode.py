@@ -10,7 +10,7 @@ arrays, writing into the same KV cache (cache.py): the same numbers
 (tests/test_fast_decode.py: logits and tokens equal to the modules' path, greedy and
 beam, post-LN and pre-LN, both model kinds). The arithmetic, for one new position t:
 
-    x      = E[token] * scale + P[t]                          (batch, 1, d_model)
+    x      = E[token] * scale + P[t]                          (batch, d_model)
     q      = x W_q^T + b_q,  k = x W_k^T + b_k,  v = x W_v^T + b_v
     K, V   = the cache's keys and values with k, v appended   (batch, heads, t + 1, d_head)
     a      = softmax(q K^T / sqrt(d_head)) V                  (position t sees 0..t: no mask)
@@ -58,13 +58,14 @@ def step(model, tokens, cache, memory_pad=None):
     decoder_only = not hasattr(model, "decoder")
     embed, positions = (model.embed, model.pos) if decoder_only else \
         (model.tgt_embed, model.tgt_pos)
-    x = _embed(embed, positions, tokens, cache.length)
+    x = _embed(embed, positions, tokens[:, 0], cache.length)     # (batch, d_model)
     stack = model.blocks if decoder_only else model.decoder
     blocked = None if memory_pad is None else memory_pad[:, None, None, :]
     for layer, layer_cache in zip(stack.layers, cache.layers):
         x = _layer(layer, x, layer_cache, blocked)
     cache.length += 1
-    return x if stack.norm is None else _layer_norm(x, stack.norm)
+    x = x if stack.norm is None else _layer_norm(x, stack.norm)
+    return x[:, None, :]                                           # (batch, 1, d_model)
 
 
 def _layers(model):
@@ -72,8 +73,9 @@ def _layers(model):
 
 
 def _embed(embed, positions, tokens, offset):
-    """E[token] * scale + P[offset]: TokenEmbedding, then the sinusoidal or learned positions."""
-    x = embed.embedding.weight.array[tokens]                       # (batch, 1, d_model)
+    """E[token] * scale + P[offset]: TokenEmbedding, then the sinusoidal or learned positions.
+    tokens (batch,) -> (batch, d_model)."""
+    x = embed.embedding.weight.array[tokens]
     if embed.scale != 1.0:
         x = x * embed.scale
     table = positions.pe.array if hasattr(positions, "pe") else positions.embedding.weight.array
@@ -98,6 +100,8 @@ def _layer(layer, x, cache, blocked):
 
 
 def _linear(x, linear):
+    """x (batch, in) -> (batch, out). (2-D on purpose: NumPy runs a 3-D x @ W.T as one small
+    product per row, not as one GEMM.)"""
     y = x @ linear.weight.array.T
     return y if linear.bias is None else y + linear.bias.array
 
@@ -112,19 +116,20 @@ def _layer_norm(x, norm):
 
 
 def _heads(x, attn):
-    """(batch, 1, d_model) -> (batch, heads, 1, d_head)."""
-    return x.reshape(x.shape[0], 1, attn.num_heads, attn.head_dim).transpose(0, 2, 1, 3)
+    """(batch, d_model) -> (batch, heads, 1, d_head): row b's features h * d_head onwards
+    are head h's (one position, so no transpose is needed)."""
+    return x.reshape(x.shape[0], attn.num_heads, 1, attn.head_dim)
 
 
 def _attend(attn, q, k, v, blocked=None):
-    """softmax(q k^T / sqrt(d_head)) v, heads merged and projected: (batch, 1, d_model)."""
+    """softmax(q k^T / sqrt(d_head)) v, heads merged and projected: (batch, d_model)."""
     xp = array_module(q)
     scores = (q @ k.transpose(0, 1, 3, 2)) * q.dtype.type(1.0 / math.sqrt(attn.head_dim))
     if blocked is not None:
         scores = xp.where(blocked, q.dtype.type(-math.inf), scores)
     p = xp.exp(scores - scores.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)                         # (batch, heads, 1, len)
-    out = (p @ v).transpose(0, 2, 1, 3).reshape(q.shape[0], 1, attn.embed_dim)
+    out = (p @ v).reshape(q.shape[0], attn.embed_dim)          # heads merged (see _heads)
     return _linear(out, attn.out_proj)
 
 
