@@ -1,7 +1,7 @@
 """The translator trained in plain PyTorch, for a same-budget comparison with ours.
 
     python -m benchmarks.torch_translator --data ../shared/data/tatoeba-eng-spa \
-        --size base --vocab-size 8000 --batch-tokens 6000 --warmup 500 --minutes 20
+        --size base --vocab-size 8000 --batch-tokens 4000 --warmup 500 --cooldown 0.3 --minutes 20
 
 Everything but the model and the optimizer is the project's own: the same corpus
 split, the same BPE tokenizer (same seed, same vocabulary), the same length-bucketed
