@@ -28,6 +28,7 @@ import math
 
 import tinytorch as tt
 from tinytorch.backend import array_module
+from tinytorch.ops.normalization import _forward_rows
 
 
 def usable(model, cache, new_tokens: int) -> bool:
@@ -107,12 +108,13 @@ def _linear(x, linear):
 
 
 def _layer_norm(x, norm):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the last axis."""
-    xc = x - x.mean(axis=-1, keepdims=True)
-    y = xc / array_module(x).sqrt((xc * xc).mean(axis=-1, keepdims=True) + norm.eps)
-    if norm.weight is not None:
-        y = y * norm.weight.array
-    return y if norm.bias is None else y + norm.bias.array
+    """(x - mean) / sqrt(var + eps) * weight + bias over the last axis: the LayerNorm op's
+    own row formula (tinytorch/ops/normalization.py), without the op around it."""
+    xp = array_module(x)
+    xhat, y, rstd = xp.empty_like(x), xp.empty_like(x), xp.empty((x.shape[0], 1), x.dtype)
+    _forward_rows(x, xhat, rstd, y, None if norm.weight is None else norm.weight.array,
+                  None if norm.bias is None else norm.bias.array, norm.eps)
+    return y
 
 
 def _heads(x, attn):
