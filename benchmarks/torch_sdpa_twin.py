@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from transformer.positional import sinusoidal_table
+from .torch_twin import embeddings
 
 
 def _heads(x, nhead: int):
@@ -137,12 +137,7 @@ class SdpaTranslator(nn.Module):
         if dropout:
             raise ValueError("SdpaTranslator has no dropout; pass dropout=0.0")
         self.pad_id, self.scale, self.nhead = pad_id, math.sqrt(d_model), nhead
-        self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
-        with torch.no_grad():  # as transformer.positional.TokenEmbedding: N(0, 1/d_model)
-            nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
-            self.embed.weight[pad_id] = 0
-        self.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)),
-                             persistent=False)
+        embeddings(self, vocab_size, d_model, max_len, pad_id)
         self.encoder = nn.ModuleList(EncoderBlock(d_model, nhead, dim_feedforward)
                                      for _ in range(num_layers))
         self.decoder = nn.ModuleList(DecoderBlock(d_model, nhead, dim_feedforward)

@@ -17,6 +17,18 @@ from torch import nn
 from transformer.positional import sinusoidal_table
 
 
+def embeddings(module: nn.Module, vocab_size: int, d_model: int, max_len: int, pad_id: int):
+    """Give ``module`` our embeddings: ``embed`` (vocab_size, d_model), initialised as
+    transformer.positional.TokenEmbedding (N(0, 1/d_model), the pad row 0), and the
+    sinusoidal table as the buffer ``positions`` (max_len, d_model). Both twins use it."""
+    module.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+    with torch.no_grad():
+        nn.init.normal_(module.embed.weight, std=d_model ** -0.5)
+        module.embed.weight[pad_id] = 0
+    module.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)),
+                           persistent=False)
+
+
 class TorchTranslator(nn.Module):
     """src (batch, src_len), tgt_in (batch, tgt_len) int64 -> logits (batch, tgt_len, vocab)."""
 
@@ -24,12 +36,7 @@ class TorchTranslator(nn.Module):
                  dim_feedforward: int, dropout: float = 0.0, max_len: int = 256, pad_id: int = 0):
         super().__init__()
         self.pad_id, self.scale = pad_id, math.sqrt(d_model)
-        self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
-        with torch.no_grad():  # as transformer.positional.TokenEmbedding: N(0, 1/d_model)
-            nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
-            self.embed.weight[pad_id] = 0
-        self.register_buffer("positions", torch.from_numpy(sinusoidal_table(max_len, d_model)),
-                             persistent=False)
+        embeddings(self, vocab_size, d_model, max_len, pad_id)
         self.core = nn.Transformer(d_model, nhead, num_layers, num_layers, dim_feedforward,
                                    dropout, batch_first=True)
         self.drop = nn.Dropout(dropout)
