@@ -39,8 +39,11 @@ def _median_time(fn, repeats: int) -> tuple[float, float, float]:
 def measure(config: str = "S", threads: int = 2, repeats: int = 3, beams: int = 4,
             with_torch: bool = True) -> list[dict]:
     import tinytorch as tt
+    from tinytorch.allocator import keep_freed_memory
     from transformer.generate import generate
 
+    keep_freed_memory()  # both frameworks, one process: the same malloc settings, as the
+    # translate and evaluate commands run (transformer/__main__.py) and the training rows
     cfg = CONFIGS[config]
     src = make_batch(cfg)[0][:SENTENCES]
     model = tinytorch_model(cfg).eval()

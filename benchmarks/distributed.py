@@ -36,7 +36,6 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import mpiexec_path as _mpiexec  # noqa: E402
 from benchmarks.run import _env  # noqa: E402
 
 #: Networks for the projection: (name, bytes per second, latency in seconds).
@@ -53,10 +53,9 @@ MACHINES = (2, 4, 8)
 
 
 def mpiexec_path() -> str:
-    beside = Path(sys.executable).parent / "mpiexec"
-    found = str(beside) if beside.exists() else shutil.which("mpiexec")
+    found = _mpiexec()
     if found is None:
-        raise SystemExit('no mpiexec: pip install -e ".[distributed]"')
+        raise SystemExit('no mpiexec or mpi4py: pip install -e ".[distributed]"')
     return found
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -89,7 +90,8 @@ def measure(config: str, warmup: int, repeats: int, overlap: bool, bucket_mb: fl
     row = {"config": config, "processes": world, "overlap": overlap, "bucket_mb": bucket_mb,
            "params": n_params, "gradient_mb": n_params * 4 / 1e6,
            "step_s": statistics.median(times), "times_s": times,
-           "tokens_per_s": target_tokens(cfg) / statistics.median(times)}
+           "tokens_per_s": target_tokens(cfg) / statistics.median(times),
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if world > 1:
         flat = tt.zeros(n_params)
         reduce_times = _timed(lambda: dist.all_reduce(flat), 3, 20)

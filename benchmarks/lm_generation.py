@@ -41,6 +41,9 @@ def _generator(framework: str, config: str, new: int):
 
 def measure(framework: str, config: str = "S", threads: int = 2, batches=(16, 64),
             prompt: int = 8, new: int = 32, repeats: int = 3) -> list[dict]:
+    from tinytorch.allocator import keep_freed_memory
+
+    keep_freed_memory()  # both frameworks: the same malloc settings (see tinytorch/allocator.py)
     if framework == "torch":
         import torch
         torch.set_num_threads(threads)

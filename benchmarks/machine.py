@@ -17,8 +17,11 @@ guard is for) fails loudly, naming the kernel, instead of producing a fast, wron
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +49,15 @@ def child_env(threads: int, native_blas: bool = True, base: dict | None = None) 
             env.setdefault(var, PINNED_DEFAULTS[var])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
+
+
+def mpiexec_path() -> str | None:
+    """The mpiexec beside this Python (MPICH from PyPI, the ``distributed`` extra), else the
+    one on PATH; None without mpi4py or without an mpiexec."""
+    if importlib.util.find_spec("mpi4py") is None:
+        return None
+    beside = Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
 
 
 def pinning() -> dict:

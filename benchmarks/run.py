@@ -42,9 +42,10 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_ops import machine_info  # noqa: E402
-from benchmarks.machine import blas_summary, child_env  # noqa: E402
+from benchmarks.machine import blas_summary, child_env, mpiexec_path  # noqa: E402
 from benchmarks.training_rows import (  # noqa: E402
-    TRAIN_HEADER, add_mfu, add_ratios, format_training_row, pool,
+    DATA_PARALLEL,
+    TRAIN_HEADER, add_mfu, add_ratios, format_training_row, pool, thread_speedups,
 )
 from benchmarks.workload import CONFIGS, TORCH_FRAMEWORKS  # noqa: E402
 
@@ -58,10 +59,14 @@ def _env(threads: int, native_blas: bool | None = None) -> dict:
     return child_env(threads, NATIVE_BLAS if native_blas is None else native_blas)
 
 
-def child(module: str, args: list[str], threads: int, native_blas: bool | None = None
-          ) -> list[dict]:
-    """Run ``python -m module args`` in a fresh process; its stdout's JSON lines."""
-    proc = subprocess.run([sys.executable, "-m", module, *args], env=_env(threads, native_blas),
+def child(module: str, args: list[str], threads: int, native_blas: bool | None = None,
+          processes: int = 1) -> list[dict]:
+    """Run ``python -m module args`` in a fresh process (``processes`` > 1: that many, under
+    mpiexec, each with ``threads`` threads); its stdout's JSON lines."""
+    cmd = [sys.executable, "-m", module, *args]
+    if processes > 1:
+        cmd = [mpiexec_path(), "-n", str(processes), *cmd]
+    proc = subprocess.run(cmd, env=_env(threads, native_blas),
                           cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
@@ -98,7 +103,19 @@ def train_args(name, fw, threads, device, quick, repeats) -> list[str]:
             "--repeats", str(repeats), "--warmup", "1" if quick else "2"]
 
 
-def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[list, dict, dict]:
+def data_parallel_run(name: str, ranks: int, quick: bool, repeats: int) -> dict:
+    """Ours on the same batch and step as the other rows, as ``ranks`` processes of one
+    thread each under mpiexec (DistributedDataParallel: each rank steps on its share of the
+    rows, the gradients are all-reduced; benchmarks/distributed_step.py): the same cores
+    as the row with ``ranks`` threads, used the other way."""
+    r = child("benchmarks.distributed_step", ["--config", name, "--repeats", str(repeats),
+                                              "--warmup", "1" if quick else "2"],
+              1, processes=ranks)[0]
+    return {**r, "framework": DATA_PARALLEL, "threads": ranks, "ranks": r["processes"]}
+
+
+def training(configs, threads_list, frameworks, device, quick, rounds,
+             data_parallel: bool = False) -> tuple[list, dict, dict]:
     """Training steps. Each (config, threads) runs ``rounds`` times over, the frameworks
     alternating (ours, plain, PyTorch's rows, ours, plain, PyTorch's rows...): a slow spell
     of a shared machine then hits every side, not whichever ran during it. Each framework's
@@ -107,7 +124,9 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
     more row, ours on M (or the largest config run) at the most threads, with
     OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as the environment sets them ("pinned"), against a
     GEMM peak measured the same way, so that the native and the pinned kernel are both in
-    the table."""
+    the table. With ``data_parallel`` (and mpiexec), every thread count above 1 also gets
+    the row "tinytorch-ddp": that many processes of one thread (``data_parallel_run``),
+    alternating with the others."""
     peaks, blas = gemm_peaks(threads_list)
     pinned = "pinned" if NATIVE_BLAS else "native"  # the other side, for the extra row
     rows = []
@@ -115,10 +134,14 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
         repeats = 3 if quick else (5 if name == "L" else 10)
         for threads in threads_list:
             runs = {fw: [] for fw in frameworks if fw != "plain" or name in PLAIN_CONFIGS}
+            if data_parallel and threads > 1 and device == "cpu":
+                runs[DATA_PARALLEL] = []
             for _ in range(rounds):
                 for fw in runs:
-                    runs[fw].append(child("benchmarks.train_step", train_args(
-                        name, fw, threads, device, quick, repeats), threads)[0])
+                    runs[fw].append(
+                        data_parallel_run(name, threads, quick, repeats) if fw == DATA_PARALLEL
+                        else child("benchmarks.train_step", train_args(
+                            name, fw, threads, device, quick, repeats), threads)[0])
             pair = {fw: pool(r) for fw, r in runs.items()}
             for r in pair.values():
                 if "error" not in r:
@@ -137,12 +160,18 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
             if "compile_s" in pair.get("torch-compile", {}):
                 notes.append(f"torch.compile: {pair['torch-compile']['compile_s']:.0f} s "
                              f"compiling (its first step, not timed)")
+            if DATA_PARALLEL in pair:
+                notes.append(f"{DATA_PARALLEL}: {threads} processes x 1 thread (mpiexec)")
             if "fastest_torch" in pair["tinytorch"]:
                 notes.append(f"/best: against {pair['tinytorch']['fastest_torch']}")
             if notes:
                 print(f"{'':<6} {'':>7} " + "; ".join(notes), flush=True)
             if "torch" in pair:
                 blas["torch"] = pair["torch"]["blas"]["torch"]
+    speedups = thread_speedups(rows)
+    if speedups:
+        print(f"# speed-up from {min(threads_list)} to {max(threads_list)} threads: " + ", ".join(
+            f"{config} {fw} {x:.2f}x" for (config, fw), x in speedups.items()), flush=True)
     if device == "cpu":
         name = "M" if "M" in configs else configs[-1]
         threads = max(threads_list)
@@ -167,6 +196,26 @@ def training(configs, threads_list, frameworks, device, quick, rounds) -> tuple[
     return rows, peaks, blas
 
 
+def decoding(config: str, threads: int, quick: bool) -> list[dict]:
+    """The decoding rows of one config (benchmarks/decoding.py, in a fresh process), printed."""
+    print(f"\n## Decoding, config {config}, 64 sentences x 24 tokens, {threads} thread(s)")
+    rows = child("benchmarks.decoding", ["--config", config, "--threads", str(threads),
+                                         "--repeats", "1" if quick else "3"], threads)
+    for r in rows:
+        r["config"] = config
+        print(f"{r['framework']:<10} {r['run']:<20} {r['s'] * 1e3:8.0f} ms  "
+              f"{r['sentences_per_s']:7.1f} sentences/s")
+    s = {(r["framework"], r["run"]): r["s"] for r in rows}
+    base, cached = s["tinytorch", "greedy, no cache"], s["tinytorch", "greedy, KV cache"]
+    print(f"KV-cache speed-up (greedy): {base / cached:.1f}x", end="")
+    if ("torch", "greedy, KV cache") in s:  # > 1: ours is slower
+        torch_cached = s["torch", "greedy, KV cache"]
+        print(f" (PyTorch {s['torch', 'greedy, no cache'] / torch_cached:.1f}x); "
+              f"ours cached / PyTorch cached (time): {cached / torch_cached:.2f}", end="")
+    print()
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="S and M, 2 threads, fewer repeats")
@@ -177,6 +226,9 @@ def main(argv=None) -> None:
                    help="processes per framework and config, alternating "
                         "(default 2; 1 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch runs")
+    p.add_argument("--no-ddp", action="store_true",
+                   help="no tinytorch-ddp rows (N processes x 1 thread under mpiexec, where "
+                        "mpi4py and mpiexec are installed)")
     p.add_argument("--no-compile", action="store_true",
                    help="skip the torch.compile rows (compiling takes ~30-60 s a process)")
     p.add_argument("--no-plain", action="store_true",
@@ -213,25 +265,15 @@ def main(argv=None) -> None:
         print("\n## Training step (post-LN, tied embeddings, label smoothing 0.1, Adam); "
               "MFU on every position's FLOPs, MFUreal on the real tokens'")
         print(TRAIN_HEADER)
+        ddp = not a.no_ddp and mpiexec_path() is not None
         results["training"], results["gemm_peak_gflops"], results["blas"] = training(
             configs, threads_list, frameworks, a.device, a.quick,
-            a.rounds or (1 if a.quick else 2))
+            a.rounds or (1 if a.quick else 2), data_parallel=ddp)
+    decode_configs = ["S"] if a.quick else [c for c in configs if c in ("S", "M")] or ["S"]
     if "decoding" not in skip and a.device == "cpu":
-        print(f"\n## Decoding, config S, 64 sentences x 24 tokens, {top} thread(s)")
-        rows = child("benchmarks.decoding", ["--threads", str(top), "--repeats",
-                                             "1" if a.quick else "3"], top)
-        for r in rows:
-            print(f"{r['framework']:<10} {r['run']:<20} {r['s'] * 1e3:8.0f} ms  "
-                  f"{r['sentences_per_s']:7.1f} sentences/s")
-        s = {(r["framework"], r["run"]): r["s"] for r in rows}
-        base, cached = s["tinytorch", "greedy, no cache"], s["tinytorch", "greedy, KV cache"]
-        print(f"KV-cache speed-up (greedy): {base / cached:.1f}x", end="")
-        if ("torch", "greedy, KV cache") in s:  # > 1: ours is slower
-            torch_cached = s["torch", "greedy, KV cache"]
-            print(f" (PyTorch {s['torch', 'greedy, no cache'] / torch_cached:.1f}x); "
-                  f"ours cached / PyTorch cached (time): {cached / torch_cached:.2f}", end="")
-        print()
-        results["decoding"] = rows
+        results["decoding"] = []
+        for config in decode_configs:
+            results["decoding"] += decoding(config, top, a.quick)
     lm_configs = ["S"] if a.quick else [c for c in configs if c in ("S", "M")]
     if "lm" not in skip and a.device == "cpu" and lm_configs:  # benchmarks/lm_suite.py
         from benchmarks.lm_suite import run_lm

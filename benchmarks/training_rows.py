@@ -1,7 +1,9 @@
 """The training table's rows (benchmarks/run.py): several processes' runs pooled into one
 row, MFU, the ratios of our rows to PyTorch's, and the printed line.
 
-PyTorch has up to three rows in one run: "torch" (eager, the ``nn.Transformer`` twin),
+Ours has up to three rows: "tinytorch" (the fast paths), "plain" (the textbook paths) and
+"tinytorch-ddp" (N processes of one thread, where the others run one process of N
+threads). PyTorch has up to three rows in one run: "torch" (eager, the ``nn.Transformer`` twin),
 "torch-sdpa" (eager, the hand-written twin with fused attention) and "torch-compile"
 (that twin under ``torch.compile``). Each of our rows gets its step time over the eager
 twin's (``ratio_to_torch``) and over the fastest PyTorch row's of the same config and
@@ -15,6 +17,10 @@ from __future__ import annotations
 import statistics
 
 from benchmarks.workload import CONFIGS, TORCH_FRAMEWORKS, throughput
+
+#: Our row on N processes of one thread each (mpiexec, DistributedDataParallel), next to
+#: the rows on one process of N threads (benchmarks/run.py's data_parallel_run).
+DATA_PARALLEL = "tinytorch-ddp"
 
 
 def pool(runs: list[dict]) -> dict:
@@ -50,7 +56,7 @@ def add_ratios(rows: dict) -> None:
     the eager twin's and over the fastest PyTorch row's; peak RSS over the eager twin's."""
     timed = {fw: r for fw, r in rows.items() if fw in TORCH_FRAMEWORKS and "error" not in r}
     fastest = min(timed, key=lambda fw: timed[fw]["step_s"]) if timed else None
-    for fw in ("tinytorch", "plain"):
+    for fw in ("tinytorch", "plain", DATA_PARALLEL):
         if fw not in rows:
             continue
         r = rows[fw]
@@ -81,3 +87,20 @@ def format_training_row(r: dict) -> str:
     spread = f"({r['min_s'] * 1e3:.0f}-{r['max_s'] * 1e3:.0f})"
     return (f"{head} {r['step_s'] * 1e3:9.1f} {spread:>13} {r['tokens_per_s']:8.0f} "
             f"{r['gflops']:8.1f} {mfu} {real} {r['peak_rss_mb']:7.0f} {ratio} {best}")
+
+
+def thread_speedups(rows: list[dict]) -> dict:
+    """{(config, framework): its step time at the fewest threads over its time at the most}
+    for every framework run at both counts. The tinytorch-ddp row (run at N > 1 only) is
+    measured against ours at the fewest threads: the same step on one process."""
+    timed = {(r["config"], r["framework"], r["threads"]): r["step_s"]
+             for r in rows if "error" not in r and "blas_row" not in r}
+    if not timed:
+        return {}
+    low, high = min(k[2] for k in timed), max(k[2] for k in timed)
+    out = {}
+    for (config, fw, threads), step in timed.items():
+        base = "tinytorch" if fw == DATA_PARALLEL else fw
+        if threads == high > low and (config, base, low) in timed:
+            out[config, fw] = timed[config, base, low] / step
+    return out

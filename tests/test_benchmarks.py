@@ -467,3 +467,53 @@ def test_training_rows_compare_ours_with_every_pytorch_row(monkeypatch, capsys, 
         assert row["torch-compile"]["error"] == "OSError: g++: command not found"
         assert "torch-compile  not available: OSError: g++: command not found" in printed
     assert "/best: against" in printed
+
+
+def test_the_data_parallel_row_runs_n_processes_of_one_thread(monkeypatch, capsys):
+    """With data_parallel, each thread count N > 1 gets a tinytorch-ddp row: the same step,
+    N processes of one thread under mpiexec (here its child runs in this process, a world
+    of one), alternating with the other rows, pooled, and its speed-up taken against ours
+    at one thread. No timing is checked."""
+    import contextlib
+    import importlib
+    import io
+    import json
+
+    from benchmarks import run
+
+    monkeypatch.setitem(CONFIGS, "tiny", TINY)
+    calls = []
+
+    def in_process(module, args, threads, native_blas=None, processes=1):
+        calls.append((module, threads, processes))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            importlib.import_module(module).main(args)
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    monkeypatch.setattr(run, "child", in_process)
+    monkeypatch.setattr(run, "gemm_peaks", lambda threads, native_blas=None: (
+        {t: 100.0 for t in threads}, {"numpy": [], "pinning": {}, "native": True}))
+    rows, _, _ = run.training(["tiny"], [1, 2], ["tinytorch"], "cpu", quick=True, rounds=2,
+                              data_parallel=True)
+    ddp = [r for r in rows if r["framework"] == "tinytorch-ddp"]
+    assert [(r["threads"], r["processes"], r["repeats"]) for r in ddp] == [(2, 2, 6)]
+    assert calls.count(("benchmarks.distributed_step", 1, 2)) == 2  # 1 thread, 2 processes
+    assert 0 < ddp[0]["mfu_real"] < ddp[0]["mfu"]
+    printed = capsys.readouterr().out
+    assert "tinytorch-ddp: 2 processes x 1 thread (mpiexec)" in printed
+    assert "speed-up from 1 to 2 threads: tiny tinytorch " in printed
+    assert "tiny tinytorch-ddp " in printed
+
+
+def test_thread_speedups_compare_each_row_with_itself_and_ddp_with_ours():
+    from benchmarks.training_rows import thread_speedups
+
+    rows = [{"config": "S", "framework": fw, "threads": t, "step_s": s}
+            for fw, t, s in [("tinytorch", 1, 1.0), ("tinytorch", 2, 0.8), ("torch", 1, 1.2),
+                             ("torch", 2, 0.6), ("tinytorch-ddp", 2, 0.5)]]
+    rows.append({"config": "S", "framework": "ours pinned", "threads": 2, "step_s": 9.0,
+                 "blas_row": "pinned"})
+    assert thread_speedups(rows) == {("S", "tinytorch"): 1.25, ("S", "torch"): 2.0,
+                                     ("S", "tinytorch-ddp"): 2.0}
+    assert thread_speedups(rows[:1]) == {}
