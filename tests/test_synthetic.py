@@ -6,6 +6,7 @@ import pytest
 
 from transformer.data import grammar as G
 from transformer.data import lexicon as L
+from transformer.data import verbs as V
 from transformer.data import synthetic as S
 from transformer.data.grammar import translate_clause as T
 from transformer.data.synthetic import HELD_OUT
@@ -181,10 +182,10 @@ def test_spanish_plurals_and_conjugation_tables():
         "canciones", "ratones", "jardines", "paraguas", "ciudades"]
     assert [L.NOUNS[w].en_pl for w in ("mouse", "woman", "box", "city", "potato")] == [
         "mice", "women", "boxes", "cities", "potatoes"]
-    assert L.SPANISH_VERBS["dormir"]["preterite"] == (
+    assert V.SPANISH_VERBS["dormir"]["preterite"] == (
         "dormí", "dormiste", "durmió", "dormimos", "durmieron")
-    assert L.SPANISH_VERBS["tener"]["future"][0] == "tendré"
-    assert L.SPANISH_VERBS["llegar"]["preterite"][0] == "llegué"
+    assert V.SPANISH_VERBS["tener"]["future"][0] == "tendré"
+    assert V.SPANISH_VERBS["llegar"]["preterite"][0] == "llegué"
     assert L.ADJECTIVES["young"].form("f", True) == "jóvenes"
     assert L.ADJECTIVES["blue"].form("f", True) == "azules"
 

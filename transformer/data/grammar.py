@@ -23,7 +23,6 @@ from .lexicon import (
     ADJECTIVES,
     DEMONSTRATIVES,
     LOC_PREPS,
-    MODALS,
     NAMES,
     NOUNS,
     NUMBER_BY_WORD,
@@ -31,9 +30,8 @@ from .lexicon import (
     POSSESSIVES,
     PRONOUNS,
     TIMES,
-    VERBS,
-    es_verb,
 )
+from .verbs import MODALS, VERBS, es_verb
 
 __all__ = [
     "NP",

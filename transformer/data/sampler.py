@@ -16,7 +16,6 @@ from .grammar import FIXED, GREETINGS_WITH_NAME, NP, Clause, Example, greet, rea
 from .lexicon import (
     ADJ_FOR_NOUN,
     ADJECTIVES,
-    ALL_VERBS,
     ANIMAL_PLACES,
     ATTRIBUTIVE,
     BE_ADJ_SUBJECTS,
@@ -26,7 +25,6 @@ from .lexicon import (
     EXIST_SUBJECTS,
     FURNITURE,
     HOME,
-    HOW_MANY_VERBS,
     NAMES,
     NOUNS,
     NUMBER_BY_WORD,
@@ -36,12 +34,8 @@ from .lexicon import (
     PERSON_STATES,
     POSSESSIVES,
     TIMES,
-    VERB_ADJ_CLASH,
-    VERBS,
-    WHAT_VERBS,
-    WHERE_VERBS,
-    Verb,
 )
+from .verbs import ALL_VERBS, HOW_MANY_VERBS, VERB_ADJ_CLASH, VERBS, WHAT_VERBS, WHERE_VERBS, Verb
 
 # ====================================================================== sampling
 

@@ -80,7 +80,8 @@ a held-out greeting has only one). The kinds of combination:
 from __future__ import annotations
 
 from .grammar import FIXED, Example, greet
-from .lexicon import ADJECTIVES, NAMES, NOUNS, NUMBERS, TIMES, VERBS
+from .lexicon import ADJECTIVES, NAMES, NOUNS, NUMBERS, TIMES
+from .verbs import VERBS
 from .sampler import _pins, _Sampler
 
 __all__ = [
