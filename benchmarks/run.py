@@ -21,6 +21,9 @@ training rows: eager on ``nn.Transformer`` ("torch", benchmarks/torch_twin.py), 
 a hand-written twin with fused attention ("torch-sdpa", benchmarks/torch_sdpa_twin.py),
 and that twin under ``torch.compile`` ("torch-compile"; compile time recorded, not timed;
 ``--no-compile`` skips it); ours are compared with eager PyTorch and with the fastest.
+Where mpi4py and mpiexec are installed, ours also runs on N cores as N processes of one
+thread (the "tinytorch-ddp" row: DistributedDataParallel, the same batch; ``--no-ddp``
+leaves it out).
 Run it on an idle machine: with 2 cores, anything else running makes 2-thread BLAS wait
 on a busy core.
 The table is printed and saved, with the machine and versions, as JSON under
