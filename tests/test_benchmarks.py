@@ -4,7 +4,11 @@ and the random batches have the stated padding. (Timings are never asserted here
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
+import io
+import json
 
 import numpy as np
 import pytest
@@ -258,13 +262,23 @@ def test_lm_flop_count_matches_the_matrix_products_of_a_forward_pass(monkeypatch
     assert 3 * sum(counted) == train_flops(cfg)
 
 
+def _main_in_process(module: str, args: list[str]) -> list[dict]:
+    """What the suites' ``child`` returns, with the module's main run in this process: its
+    stdout's JSON lines."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        importlib.import_module(module).main(args)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def _fake_gemm_peaks(threads, native_blas=None):
+    """run.gemm_peaks without its children: 100 GFLOP/s at every thread count."""
+    return {t: 100.0 for t in threads}, {"numpy": [], "pinning": {}, "native": True}
+
+
 def test_lm_suite_runs_at_toy_size(monkeypatch, capsys):
     """The whole LM part (training rows pooled over rounds, generation rows, the printed
     tables) on a toy config, its children run in this process. No timing is checked."""
-    import contextlib
-    import importlib
-    import io
-    import json
 
     from benchmarks import lm_suite
     from benchmarks.lm_workload import LM_CONFIGS
@@ -272,10 +286,7 @@ def test_lm_suite_runs_at_toy_size(monkeypatch, capsys):
     monkeypatch.setitem(LM_CONFIGS, "tiny", _lm_tiny())
 
     def in_process(module, args, threads):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            importlib.import_module(module).main(args)
-        return [json.loads(line) for line in out.getvalue().splitlines()]
+        return _main_in_process(module, args)
 
     monkeypatch.setattr(lm_suite, "child", in_process)
     frameworks = ["tinytorch", "plain"] + (["torch"] if lm_suite.has_torch() else [])
@@ -372,9 +383,6 @@ def test_training_rows_carry_the_blas_and_both_mfus(monkeypatch, capsys):
     """The suite's training part on a toy config, its children run in this process: every
     row says which BLAS ran and has both MFUs, and one extra row ran with the other BLAS
     setting (pinned). No timing is checked."""
-    import contextlib
-    import importlib
-    import io
     import json
 
     from benchmarks import run
@@ -387,10 +395,7 @@ def test_training_rows_carry_the_blas_and_both_mfus(monkeypatch, capsys):
         calls.append((module, run.NATIVE_BLAS if native_blas is None else native_blas))
         if module == "benchmarks.gemm_peak":
             return [{"peak_gflops": 100.0, "per_size": {}, "blas": checked_blas()}]
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            importlib.import_module(module).main(args)
-        return [json.loads(line) for line in out.getvalue().splitlines()]
+        return _main_in_process(module, args)
 
     monkeypatch.setattr(run, "child", in_process)
     rows, peaks, blas = run.training(["tiny"], [1], ["tinytorch"], "cpu", quick=True, rounds=1)
@@ -418,10 +423,6 @@ def test_training_rows_compare_ours_with_every_pytorch_row(monkeypatch, capsys, 
     is a row that says why, the suite goes on, and our /best ratio is against the fastest
     row that ran. No timing is checked."""
     torch = pytest.importorskip("torch")
-    import contextlib
-    import importlib
-    import io
-    import json
 
     from benchmarks import run
 
@@ -439,14 +440,10 @@ def test_training_rows_compare_ours_with_every_pytorch_row(monkeypatch, capsys, 
     monkeypatch.setattr(torch, "compile", (lambda fn: fn) if compiles else broken_compile)
 
     def in_process(module, args, threads, native_blas=None):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            importlib.import_module(module).main(args)
-        return [json.loads(line) for line in out.getvalue().splitlines()]
+        return _main_in_process(module, args)
 
     monkeypatch.setattr(run, "child", in_process)
-    monkeypatch.setattr(run, "gemm_peaks", lambda threads, native_blas=None: (
-        {t: 100.0 for t in threads}, {"numpy": [], "pinning": {}, "native": True}))
+    monkeypatch.setattr(run, "gemm_peaks", _fake_gemm_peaks)
     frameworks = ["tinytorch", "torch", "torch-sdpa", "torch-compile"]
     rows, _, _ = run.training(["tiny"], [1], frameworks, "cpu", quick=True, rounds=2)
     row = {r["framework"]: r for r in rows}
@@ -474,10 +471,6 @@ def test_the_data_parallel_row_runs_n_processes_of_one_thread(monkeypatch, capsy
     N processes of one thread under mpiexec (here its child runs in this process, a world
     of one), alternating with the other rows, pooled, and its speed-up taken against ours
     at one thread. No timing is checked."""
-    import contextlib
-    import importlib
-    import io
-    import json
 
     from benchmarks import run
 
@@ -486,14 +479,10 @@ def test_the_data_parallel_row_runs_n_processes_of_one_thread(monkeypatch, capsy
 
     def in_process(module, args, threads, native_blas=None, processes=1):
         calls.append((module, threads, processes))
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            importlib.import_module(module).main(args)
-        return [json.loads(line) for line in out.getvalue().splitlines()]
+        return _main_in_process(module, args)
 
     monkeypatch.setattr(run, "child", in_process)
-    monkeypatch.setattr(run, "gemm_peaks", lambda threads, native_blas=None: (
-        {t: 100.0 for t in threads}, {"numpy": [], "pinning": {}, "native": True}))
+    monkeypatch.setattr(run, "gemm_peaks", _fake_gemm_peaks)
     rows, _, _ = run.training(["tiny"], [1, 2], ["tinytorch"], "cpu", quick=True, rounds=2,
                               data_parallel=True)
     ddp = [r for r in rows if r["framework"] == "tinytorch-ddp"]
