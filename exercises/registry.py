@@ -87,7 +87,7 @@ EXERCISES = (
              Text("one BPE merge step", "un paso de fusión de BPE"),
              "training:check_bpe",
              (("transformer/tokenizer.py", "BPETokenizer.train"),
-              ("transformer/tokenizer.py", "_merge_symbols"))),
+              ("transformer/tokenizer_train.py", "merge_symbols"))),
     Exercise(12, "e12_decoding", ("greedy_decode", "beam_search"),
              Text("greedy decoding, then beam search", "decodificación voraz y búsqueda en haz"),
              "training:check_decoding",

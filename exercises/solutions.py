@@ -27,7 +27,7 @@ from tinytorch.optim.adam import _adam_math
 from transformer import attention, positional
 from transformer.generate import _beam_search, _greedy_or_sample
 from transformer.multi_head_attention import MultiHeadAttention
-from transformer.tokenizer import _merge_symbols
+from transformer.tokenizer_train import merge_symbols
 
 #: Any non-None value marks an input as needing its gradient (Function.needs_grad).
 _WANTED = (True, True, True)
@@ -151,7 +151,7 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr=1e-3, beta1=0.9, beta2=
 def merge_step(words):
     """One step of BPETokenizer.train: the most frequent adjacent pair (counted over the
     words, each weighted by its count; ties to the smallest (left, right)), merged with
-    the tokenizer's ``_merge_symbols`` in every word."""
+    the tokenizer's ``merge_symbols`` in every word."""
     counts = {}
     for word, freq in words.items():
         for pair in zip(word, word[1:]):
@@ -161,7 +161,7 @@ def merge_step(words):
     best = min(counts, key=lambda pair: (-counts[pair], pair))
     merged = {}
     for word, freq in words.items():
-        new = tuple(_merge_symbols(list(word), best[0], best[1], best[0] + best[1]))
+        new = tuple(merge_symbols(list(word), best[0], best[1], best[0] + best[1]))
         merged[new] = merged.get(new, 0) + freq
     return best, merged
 

@@ -235,7 +235,7 @@ def _merge(words, pair, right_to_left=False):
     out = {}
     for word, freq in words.items():
         new = training._merge_right_to_left(word, pair) if right_to_left else tuple(
-            solutions._merge_symbols(list(word), pair[0], pair[1], pair[0] + pair[1]))
+            solutions.merge_symbols(list(word), pair[0], pair[1], pair[0] + pair[1]))
         out[new] = out.get(new, 0) + freq
     return out
 

@@ -30,6 +30,7 @@ recounted. The most frequent pair comes from a heap with lazy invalidation (a po
 entry whose count is out of date is pushed back with the true count). The simpler
 ``max()`` over all pair counts at every merge scans 25-40k live pairs ~7,600 times: on
 the Tatoeba pairs (vocab 8000) it took over two minutes, the heap about 4 seconds.
+Steps 3-4 are ``learn_merges`` in tokenizer_train.py.
 
 Encoding
 --------
@@ -64,7 +65,6 @@ string "<pad>" in a sentence is just the characters "<", "pad", ">".
 
 from __future__ import annotations
 
-import heapq
 import os
 import re
 import sys
@@ -74,6 +74,7 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
 from . import tokenizer_file
+from .tokenizer_train import learn_merges, merge_symbols
 
 __all__ = ["PRETOKENIZE_PATTERN", "BPETokenizer", "pretokenize"]
 
@@ -116,20 +117,6 @@ def _utf8(ch: str) -> bytes:
 
 def _is_surrogate(ch: str) -> bool:
     return "\ud800" <= ch <= "\udfff"
-
-
-def _merge_symbols(symbols: list[int], a: int, b: int, new: int) -> list[int]:
-    """``symbols`` with every non-overlapping (a, b), scanned left to right, replaced by new."""
-    out = []
-    i, n = 0, len(symbols)
-    while i < n:
-        if i + 1 < n and symbols[i] == a and symbols[i + 1] == b:
-            out.append(new)
-            i += 2
-        else:
-            out.append(symbols[i])
-            i += 1
-    return out
 
 
 class BPETokenizer:
@@ -261,70 +248,7 @@ class BPETokenizer:
                 f"{len(alphabet)} distinct characters in the corpus); use vocab_size >= "
                 f"{base}, in practice a few thousand")
 
-        # Step 3: each distinct word as a list of symbol ids. A character that is not in
-        # the alphabet (only a lone surrogate) splits the word: merges never cross it.
-        words: list[list[int]] = []
-        freqs: list[int] = []
-        for word, freq in word_counts.items():
-            for piece in tok._pieces(word):
-                if isinstance(piece, list) and len(piece) > 1:  # 1 symbol: nothing to merge
-                    words.append(piece)
-                    freqs.append(freq)
-
-        # Pair counts, and the index pair -> words containing it.
-        pair_counts: dict[tuple[int, int], int] = {}
-        where: dict[tuple[int, int], set[int]] = {}
-        for w, (symbols, freq) in enumerate(zip(words, freqs)):
-            for pair in pairwise(symbols):
-                pair_counts[pair] = pair_counts.get(pair, 0) + freq
-                where.setdefault(pair, set()).add(w)
-
-        names = tok._id_to_token
-
-        def entry(pair, count):
-            # heapq pops the smallest: most frequent first, then the smallest strings.
-            return (-count, names[pair[0]], names[pair[1]], pair)
-
-        heap = [entry(p, c) for p, c in pair_counts.items() if c >= min_frequency]
-        heapq.heapify(heap)
-
-        # Step 4: merge the most frequent pair until the vocabulary is full.
-        while len(tok) < vocab_size and heap:
-            neg, _, _, pair = heapq.heappop(heap)
-            count = pair_counts.get(pair, 0)
-            if count != -neg:   # stale entry: the count dropped since it was pushed
-                if count >= min_frequency:
-                    heapq.heappush(heap, entry(pair, count))
-                continue
-            a, b = pair
-            new = tok._add_merge(names[a], names[b])
-            touched = set()     # pairs involving `new`: they did not exist before
-            for w in where.pop(pair):
-                old = words[w]
-                if len(old) < 2:
-                    continue
-                merged = _merge_symbols(old, a, b, new)
-                if len(merged) == len(old):  # stale index entry: pair no longer here
-                    continue
-                freq = freqs[w]
-                # Update only this word's pairs: remove its old pairs, add its new ones.
-                for p in pairwise(old):
-                    pair_counts[p] -= freq
-                for p in pairwise(merged):
-                    pair_counts[p] = pair_counts.get(p, 0) + freq
-                    if new in p:
-                        where.setdefault(p, set()).add(w)
-                        touched.add(p)
-                words[w] = merged
-            del pair_counts[pair]
-            # Only pairs containing `new` can have gained count; every other pair only
-            # lost some, which the stale-entry check above takes care of.
-            for p in touched:
-                if pair_counts[p] >= min_frequency:
-                    heapq.heappush(heap, entry(p, pair_counts[p]))
-            if show_progress and len(tok._merges) % 500 == 0:
-                print(f"  merge {len(tok._merges):>6}: {names[a]!r} + {names[b]!r} "
-                      f"({count}x), vocab {len(tok)}/{vocab_size}", file=sys.stderr)
+        learn_merges(tok, word_counts, vocab_size, min_frequency, show_progress)
         if show_progress:
             print(f"BPE: {len(tok)} tokens ({len(tok._merges)} merges) from "
                   f"{len(word_counts)} distinct words in {time.perf_counter() - start:.1f}s",
@@ -360,7 +284,7 @@ class BPETokenizer:
                     best, best_pair = r, pair
             if best is None:
                 break
-            symbols = _merge_symbols(symbols, best_pair[0], best_pair[1], best[1])
+            symbols = merge_symbols(symbols, best_pair[0], best_pair[1], best[1])
         return symbols
 
     def _encode_word(self, word: str) -> list[int]:
